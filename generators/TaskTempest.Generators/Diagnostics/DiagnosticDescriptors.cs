@@ -1,0 +1,91 @@
+using System.Collections.Generic;
+using System.Linq;
+using Microsoft.CodeAnalysis;
+
+namespace TaskTempest.Generators.Diagnostics;
+
+/// <summary>
+/// Every diagnostic the generator reports, with fixed ids. Each id has a wrong and a right example in
+/// docs/diagnostics.md, which the help link points at.
+/// </summary>
+public static class DiagnosticDescriptors
+{
+    private const string Category = "TaskTempest";
+    // Relative to the repository root: docs/diagnostics.md has a wrong and a right example per id.
+    private const string HelpBase = "docs/diagnostics.md#";
+
+    public static readonly DiagnosticDescriptor EngineNotPartial = Error("TT0001",
+        "Engine class must be partial",
+        "The engine class '{0}' must be declared partial so that TaskTempest can generate its Submit methods and dispatch table",
+        "Add the partial modifier, as in '[Tempest] public partial class MathTempest;'.");
+
+    public static readonly DiagnosticDescriptor TaskNotATempestTask = Error("TT0002",
+        "Task class must derive from TempestTask",
+        "The task class '{0}' must derive from TaskTempest.TempestTask",
+        "Derive the class from TempestTask, which gives it its TaskId and TaskLogger, as in 'public sealed class Adder : TempestTask'.");
+
+    public static readonly DiagnosticDescriptor TaskNotConstructible = Error("TT0003",
+        "Task class must be a concrete, non-generic class with a parameterless constructor",
+        "The task class '{0}' cannot be created per job: {1}",
+        "The engine creates one instance per job with 'new', so the class must not be abstract or generic and needs an accessible parameterless constructor.");
+
+    public static readonly DiagnosticDescriptor ProcessMethodMissing = Error("TT0004",
+        "Task class needs exactly one public Process method",
+        "The task class '{0}' {1}",
+        "Declare exactly one public instance method named Process; its parameters are the task's arguments.");
+
+    public static readonly DiagnosticDescriptor ProcessReturnType = Error("TT0005",
+        "Process must return void, Task or ValueTask",
+        "'{0}.Process' {1}",
+        "Return void for synchronous work, Task or ValueTask for asynchronous work. 'async void' cannot be awaited, so the engine could not tell when the task ends or whether it failed.");
+
+    public static readonly DiagnosticDescriptor ProcessRefParameter = Error("TT0006",
+        "Process parameters cannot be ref, out or in",
+        "Parameter '{1}' of '{0}.Process' is passed by reference; task arguments come from a queued message and can only be passed by value",
+        "Remove the ref, out or in modifier.");
+
+    public static readonly DiagnosticDescriptor ParameterNotCarriable = Error("TT0007",
+        "Process parameter type cannot travel in a message",
+        "Parameter '{1}' of '{0}.Process' has type '{2}', which the wire format cannot carry",
+        "Use a primitive, string, bool, char, enum, Guid, DateTime, DateTimeOffset, TimeSpan, decimal, a nullable form of these, or an array or List<T> of them. Every queue must be able to carry every task, so the rule holds for the memory queue too.");
+
+    public static readonly DiagnosticDescriptor InvalidThreads = Error("TT0008",
+        "Threads must be at least 1",
+        "The engine '{0}' sets Threads = {1}; an engine needs at least one worker thread",
+        "Set Threads to 1 or more, or leave it out for the default of 10.");
+
+    public static readonly DiagnosticDescriptor DuplicateTaskName = Error("TT0009",
+        "Two tasks share a wire name",
+        "The tasks '{0}' and '{1}' are both named '{2}' on the wire; a message could not say which one it means",
+        "Give one of them an explicit wire name: [TempestTask(\"other-name\")].");
+
+    public static readonly DiagnosticDescriptor EngineShape = Error("TT0010",
+        "Engine class cannot be generic or nested in a non-partial type",
+        "The engine class '{0}' {1}",
+        "Declare the engine as a non-generic class; if it is nested, make every containing type partial.");
+
+    public static readonly DiagnosticDescriptor InvalidWireName = Error("TT0011",
+        "Task wire name must not be empty",
+        "The task class '{0}' sets an empty wire name",
+        "Give a non-empty name, or use [TempestTask] for the class name.");
+
+    public static readonly DiagnosticDescriptor UnexpectedError = new("TT9999",
+        "TaskTempest generator failed unexpectedly",
+        "The TaskTempest generator failed while processing '{0}': {1}. Please report this with the code that triggers it.",
+        Category, DiagnosticSeverity.Error, isEnabledByDefault: true,
+        description: "An unexpected exception inside the generator; nothing was generated for this symbol.",
+        helpLinkUri: HelpBase + "tt9999");
+
+    private static readonly Dictionary<string, DiagnosticDescriptor> s_byId = new[]
+    {
+        EngineNotPartial, TaskNotATempestTask, TaskNotConstructible, ProcessMethodMissing, ProcessReturnType,
+        ProcessRefParameter, ParameterNotCarriable, InvalidThreads, DuplicateTaskName, EngineShape, InvalidWireName,
+        UnexpectedError,
+    }.ToDictionary(d => d.Id);
+
+    public static DiagnosticDescriptor ById(string id) => s_byId[id];
+
+    private static DiagnosticDescriptor Error(string id, string title, string message, string description) =>
+        new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true,
+            description: description, helpLinkUri: HelpBase + id.ToLowerInvariant());
+}

@@ -1,0 +1,113 @@
+using System.Collections.Generic;
+using System.Linq;
+using TaskTempest.Generators.Model;
+
+namespace TaskTempest.Generators.Emit;
+
+/// <summary>Emits an engine's generated part: configuration, constructors, Default, typed Submit methods and the dispatch table.</summary>
+internal static class EngineEmitter
+{
+    public static string HintName(EngineModel engine) =>
+        (engine.Namespace.Length == 0 ? "" : engine.Namespace + ".") + string.Join(".", engine.ContainingTypes.Select(Simple).Concat([engine.ClassName])) + ".Tempest.g.cs";
+
+    private static string Simple(string declaration) => declaration.Split(' ').Last().Split('<')[0];
+
+    public static string Emit(EngineModel engine, EquatableArray<TaskModel> tasks)
+    {
+        var w = new SourceWriter().FileHeader().Line();
+        if (engine.Namespace.Length > 0)
+        {
+            w.Line($"namespace {engine.Namespace};");
+            w.Line();
+        }
+        OpenContainingTypes(w, engine.ContainingTypes, 0, () => EmitEngineClass(w, engine, tasks));
+        return w.ToString();
+    }
+
+    private static void OpenContainingTypes(SourceWriter w, EquatableArray<string> containing, int index, System.Action body)
+    {
+        if (index == containing.Count) { body(); return; }
+        w.Block(containing[index], () => OpenContainingTypes(w, containing, index + 1, body));
+    }
+
+    private static void EmitEngineClass(SourceWriter w, EngineModel engine, EquatableArray<TaskModel> tasks)
+    {
+        string self = engine.FullyQualifiedName;
+        string baseList = engine.DeclaresBaseType ? "" : " : global::TaskTempest.TempestEngine";
+        w.Line(SourceWriter.GeneratedCodeAttribute);
+        w.Block($"partial class {engine.ClassName}{baseList}", () =>
+        {
+            w.Lines($$"""
+                private static readonly global::TaskTempest.TempestEngineConfiguration s_tempestConfiguration =
+                    new(Name: {{MessageEmitter.Literal(engine.Name)}}, Threads: {{engine.Threads}});
+
+                private static {{self}}? s_default;
+
+                /// <summary>
+                /// The process-wide engine for the original's class-level style (<c>{{engine.ClassName}}.Default.Submit...</c>,
+                /// <c>{{engine.ClassName}}.Default.Run()</c>), made at first use; <c>Configure</c> sets its run-time options.
+                /// </summary>
+                public static {{self}} Default =>
+                    global::System.Threading.Volatile.Read(ref s_default) ?? CreateDefault();
+
+                private static {{self}} CreateDefault()
+                {
+                    var engine = new {{self}}();
+                    return global::System.Threading.Interlocked.CompareExchange(ref s_default, engine, null) ?? engine;
+                }
+
+                /// <summary>Creates an engine with default options, then lets <c>Configure</c> change them.</summary>
+                public {{engine.ClassName}}() : this(null) { }
+
+                /// <summary>Creates an engine with <paramref name="options"/> (null for defaults), then lets <c>Configure</c> change them.</summary>
+                public {{engine.ClassName}}(global::TaskTempest.TempestOptions? options)
+                    : base(s_tempestConfiguration, options)
+                {
+                    Configure(Options);
+                }
+
+                /// <summary>Implement this partial method to set run-time options (queue, root, loggers) for every instance, <c>Default</c> included.</summary>
+                partial void Configure(global::TaskTempest.TempestOptions options);
+                """);
+
+            foreach (var task in tasks) EmitSubmit(w, task);
+
+            w.Line();
+            w.Line("/// <inheritdoc/>");
+            w.Block("protected override global::TaskTempest.TempestMessage? ReadMessage(string taskName, ref global::System.Text.Json.Utf8JsonReader reader)", () =>
+            {
+                w.Block("switch (taskName)", () =>
+                {
+                    foreach (var task in tasks)
+                        w.Line($"case {task.MessageFullName}.WireName: return {task.MessageFullName}.Read(ref reader);");
+                    w.Line("default: return null;");
+                });
+            });
+        });
+    }
+
+    private static void EmitSubmit(SourceWriter w, TaskModel task)
+    {
+        var arguments = task.Parameters.Where(p => !p.IsCancellationToken).ToList();
+        string Parameters(bool allowParams) => string.Join(", ", arguments.Select(p =>
+            (p.IsParams && allowParams ? "params " : "") + $"{p.Type} {p.Name}" + (p.DefaultValue is { } d ? " = " + d : "")));
+        string newMessage = $"new {task.MessageFullName}({string.Join(", ", arguments.Select(p => p.Name))})";
+        string parametersDoc = arguments.Count == 0 ? "" : $"({string.Join(", ", arguments.Select(p => p.Name.TrimStart('@')))})";
+        var asyncParameters = new List<string>();
+        if (arguments.Count > 0) asyncParameters.Add(Parameters(allowParams: false));
+        asyncParameters.Add("global::System.Threading.CancellationToken cancellationToken = default");
+
+        w.Line();
+        w.Lines($"""
+            /// <summary>Queues a <see cref="{task.FullyQualifiedName}"/> job; a worker will call its <c>Process{parametersDoc}</c>.</summary>
+            /// <returns>The job's id, as the main log and the task log print it.</returns>
+            public string Submit{task.ClassName}({Parameters(allowParams: true)}) =>
+                Submit({newMessage});
+
+            /// <summary>Queues a <see cref="{task.FullyQualifiedName}"/> job without blocking on the queue.</summary>
+            /// <returns>The job's id.</returns>
+            public global::System.Threading.Tasks.ValueTask<string> Submit{task.ClassName}Async({string.Join(", ", asyncParameters)}) =>
+                SubmitAsync({newMessage}, cancellationToken);
+            """);
+    }
+}

@@ -1,0 +1,82 @@
+using System.Linq;
+using TaskTempest.Generators.Model;
+
+namespace TaskTempest.Generators.Emit;
+
+/// <summary>Emits a task's message class: typed argument fields, task creation, the Process call and the wire reader/writer.</summary>
+internal static class MessageEmitter
+{
+    public static string HintName(TaskModel task) => $"{task.MessageNamespace}.{task.MessageClassName}.g.cs";
+
+    public static string Emit(TaskModel task)
+    {
+        var arguments = task.Parameters.Where(p => !p.IsCancellationToken).ToList();
+        string constructorParameters = string.Join(", ", arguments.Select(p => $"{p.Type} {p.Name}"));
+        string processArguments = string.Join(", ", task.Parameters.Select(p => p.IsCancellationToken ? "cancellationToken" : "this." + p.Name));
+        string call = $"(({task.FullyQualifiedName})task).{task.ProcessMethodName}({processArguments})";
+
+        var w = new SourceWriter().FileHeader().Line();
+        w.Block($"namespace {task.MessageNamespace}", () =>
+        {
+            w.Lines($"""
+                /// <summary>A queued <see cref="{task.FullyQualifiedName}"/> job with its typed arguments (generated).</summary>
+                {SourceWriter.GeneratedCodeAttribute}
+                [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
+                """);
+            w.Block($"{(task.IsPublic ? "public" : "internal")} sealed class {task.MessageClassName} : global::TaskTempest.TempestMessage", () =>
+            {
+                w.Line("/// <summary>The task's name on the wire.</summary>");
+                w.Line($"public const string WireName = {Literal(task.WireName)};");
+                foreach (var p in arguments)
+                {
+                    w.Line($"/// <summary>The <c>{p.Name.TrimStart('@')}</c> argument.</summary>");
+                    w.Line($"public readonly {p.Type} {p.Name};");
+                }
+                w.Line();
+                w.Line("/// <summary>Creates the message; the engine assigns its id at submit.</summary>");
+                w.Block($"public {task.MessageClassName}({constructorParameters}) : base(WireName)", () =>
+                {
+                    foreach (var p in arguments) w.Line($"this.{p.Name} = {p.Name};");
+                });
+                w.Line();
+                w.Line("/// <inheritdoc/>");
+                w.Line($"protected override global::TaskTempest.TempestTask CreateTask() => new {task.FullyQualifiedName}();");
+                w.Line();
+                w.Line("/// <inheritdoc/>");
+                w.Block("protected override global::System.Threading.Tasks.ValueTask InvokeAsync(global::TaskTempest.TempestTask task, global::System.Threading.CancellationToken cancellationToken)", () =>
+                {
+                    switch (task.Return)
+                    {
+                        case ProcessReturn.Void:
+                            w.Line(call + ";");
+                            w.Line("return default;");
+                            break;
+                        case ProcessReturn.Task:
+                            w.Line($"return new global::System.Threading.Tasks.ValueTask({call});");
+                            break;
+                        default:
+                            w.Line($"return {call};");
+                            break;
+                    }
+                });
+                w.Line();
+                w.Line("/// <inheritdoc/>");
+                w.Block("protected override void WriteArguments(global::System.Text.Json.Utf8JsonWriter writer)", () =>
+                {
+                    foreach (var p in arguments) w.Line(p.WriteStatement + ";");
+                });
+                w.Line();
+                w.Line("/// <summary>Reads the arguments that follow the id and the task name in a wire-format message.</summary>");
+                w.Block($"public static {task.MessageClassName} Read(ref global::System.Text.Json.Utf8JsonReader reader)", () =>
+                {
+                    foreach (var p in arguments) w.Line($"var {p.Name} = {p.ReadExpression};");
+                    w.Line($"global::TaskTempest.Wire.TempestWire.ReadEnd(ref reader, {arguments.Count});");
+                    w.Line($"return new {task.MessageClassName}({string.Join(", ", arguments.Select(p => p.Name))});");
+                });
+            });
+        });
+        return w.ToString();
+    }
+
+    public static string Literal(string value) => Microsoft.CodeAnalysis.CSharp.SymbolDisplay.FormatLiteral(value, quote: true);
+}

@@ -1,0 +1,28 @@
+namespace TaskTempest.Generators;
+
+/// <summary>Metadata names of the runtime types the generator looks for or emits, in one place.</summary>
+internal static class KnownNames
+{
+    public const string TempestAttribute = "TaskTempest.TempestAttribute";
+    public const string TempestTaskAttribute = "TaskTempest.TempestTaskAttribute";
+    public const string TempestTask = "TaskTempest.TempestTask";
+    public const string TempestEngine = "TaskTempest.TempestEngine";
+    public const string ProcessMethod = "Process";
+
+    public const string GeneratorName = "TaskTempest.Generators";
+    public const string GeneratorVersion = "0.1.0";
+    /// <summary>Message classes live here, under the task's own namespace, out of the user's way.</summary>
+    public const string MessageNamespaceRoot = "TaskTempest.Generated";
+}
+
+/// <summary>Names of the pipeline steps, so tests can assert each one is cached.</summary>
+public static class TrackingNames
+{
+    public const string TaskResults = nameof(TaskResults);
+    public const string Tasks = nameof(Tasks);
+    public const string AllTasks = nameof(AllTasks);
+    public const string EngineResults = nameof(EngineResults);
+    public const string Engines = nameof(Engines);
+    public const string EnginesWithTasks = nameof(EnginesWithTasks);
+    public const string Diagnostics = nameof(Diagnostics);
+}

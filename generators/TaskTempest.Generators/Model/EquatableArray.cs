@@ -1,0 +1,50 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.Linq;
+
+namespace TaskTempest.Generators.Model;
+
+/// <summary>
+/// An immutable array compared by its elements, so pipeline models that hold lists stay value-equal
+/// and Roslyn can cache them (ImmutableArray compares by reference).
+/// </summary>
+public readonly struct EquatableArray<T> : IEquatable<EquatableArray<T>>, IReadOnlyList<T>
+    where T : IEquatable<T>
+{
+    private readonly T[]? _items;
+
+    public EquatableArray(IEnumerable<T> items) => _items = items.ToArray();
+
+    public static EquatableArray<T> Empty => default;
+
+    public int Count => _items?.Length ?? 0;
+
+    public T this[int index] => (_items ?? Array.Empty<T>())[index];
+
+    public bool Equals(EquatableArray<T> other) =>
+        (_items ?? Array.Empty<T>()).SequenceEqual(other._items ?? Array.Empty<T>());
+
+    public override bool Equals(object? obj) => obj is EquatableArray<T> other && Equals(other);
+
+    public override int GetHashCode()
+    {
+        unchecked
+        {
+            int hash = 17;
+            foreach (var item in _items ?? Array.Empty<T>()) hash = hash * 31 + (item?.GetHashCode() ?? 0);
+            return hash;
+        }
+    }
+
+    public static bool operator ==(EquatableArray<T> left, EquatableArray<T> right) => left.Equals(right);
+    public static bool operator !=(EquatableArray<T> left, EquatableArray<T> right) => !left.Equals(right);
+
+    public IEnumerator<T> GetEnumerator() => ((IEnumerable<T>)(_items ?? Array.Empty<T>())).GetEnumerator();
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+}
+
+internal static class EquatableArray
+{
+    public static EquatableArray<T> ToEquatableArray<T>(this IEnumerable<T> items) where T : IEquatable<T> => new(items);
+}

@@ -1,0 +1,71 @@
+using System.Linq;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Text;
+
+namespace TaskTempest.Generators.Model;
+
+// Pipeline models: strings, numbers and EquatableArrays only, never ISymbol, SyntaxNode, Location or
+// Compilation, so that an edit elsewhere leaves them equal and the generator's output cached.
+
+/// <summary>How Process returns: the invocation code differs for each.</summary>
+public enum ProcessReturn { Void, Task, ValueTask }
+
+/// <summary>One Process parameter.</summary>
+/// <param name="Name">The identifier, escaped with @ where it is a keyword.</param>
+/// <param name="Type">The fully qualified type, e.g. <c>int</c> or <c>global::System.Guid</c>.</param>
+/// <param name="IsCancellationToken">Supplied by the engine, not part of the message.</param>
+/// <param name="IsParams">A <c>params</c> array: the message's remaining arguments.</param>
+/// <param name="DefaultValue">The default value's C# literal for optional parameters, else null.</param>
+/// <param name="ReadExpression">Reads the argument from <c>reader</c>.</param>
+/// <param name="WriteStatement">Writes <c>this.Name</c> to <c>writer</c>.</param>
+public sealed record ParameterModel(
+    string Name, string Type, bool IsCancellationToken, bool IsParams, string? DefaultValue,
+    string ReadExpression, string WriteStatement);
+
+/// <summary>A valid [TempestTask] class: everything needed to emit its message class and Submit methods.</summary>
+public sealed record TaskModel(
+    string WireName,
+    string ClassName,
+    string FullyQualifiedName,
+    string MessageNamespace,
+    string MessageClassName,
+    bool IsPublic,
+    string ProcessMethodName,
+    ProcessReturn Return,
+    EquatableArray<ParameterModel> Parameters,
+    LocationInfo? Location)
+{
+    public string MessageFullName => $"global::{MessageNamespace}.{MessageClassName}";
+}
+
+/// <summary>A valid [Tempest] engine partial.</summary>
+/// <param name="Namespace">The namespace, empty for the global namespace.</param>
+/// <param name="ContainingTypes">Declarations of the partial types it is nested in, outermost first, e.g. <c>partial class Host</c>.</param>
+public sealed record EngineModel(
+    string Namespace,
+    EquatableArray<string> ContainingTypes,
+    string ClassName,
+    string FullyQualifiedName,
+    bool DeclaresBaseType,
+    string Name,
+    int Threads);
+
+/// <summary>The outcome of looking at one attributed class: a model when it is valid, and what is wrong otherwise.</summary>
+public sealed record ParseResult<T>(T? Model, EquatableArray<DiagnosticInfo> Diagnostics) where T : class;
+
+/// <summary>A Location reduced to values.</summary>
+public sealed record LocationInfo(string FilePath, TextSpan Span, LinePositionSpan LineSpan)
+{
+    public Location ToLocation() => Location.Create(FilePath, Span, LineSpan);
+
+    public static LocationInfo? From(Location? location) =>
+        location?.SourceTree is null ? null : new LocationInfo(location.SourceTree.FilePath, location.SourceSpan, location.GetLineSpan().Span);
+}
+
+/// <summary>A diagnostic reduced to values: the descriptor's id, where, and the message arguments.</summary>
+public sealed record DiagnosticInfo(string Id, LocationInfo? Location, EquatableArray<string> Arguments)
+{
+    public Diagnostic ToDiagnostic() =>
+        Diagnostic.Create(Diagnostics.DiagnosticDescriptors.ById(Id), Location?.ToLocation(), Arguments.Select(a => (object)a).ToArray());
+}
+

@@ -1,0 +1,83 @@
+using System;
+using System.Linq;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using TaskTempest.Generators.Diagnostics;
+using TaskTempest.Generators.Emit;
+using TaskTempest.Generators.Model;
+using TaskTempest.Generators.Parsing;
+
+namespace TaskTempest.Generators;
+
+/// <summary>
+/// Finds [TempestTask] classes and [Tempest] engine partials and emits, per task, a typed message
+/// class and, per engine, its typed Submit methods, Default instance and name-to-task dispatch table.
+/// </summary>
+[Generator(LanguageNames.CSharp)]
+public sealed class TempestGenerator : IIncrementalGenerator
+{
+    public void Initialize(IncrementalGeneratorInitializationContext context)
+    {
+        var taskResults = context.SyntaxProvider.ForAttributeWithMetadataName(
+                KnownNames.TempestTaskAttribute,
+                static (node, _) => node is ClassDeclarationSyntax,
+                TaskParser.Parse)
+            .WithTrackingName(TrackingNames.TaskResults);
+
+        var tasks = taskResults
+            .Where(static r => r.Model is not null)
+            .Select(static (r, _) => r.Model!)
+            .WithTrackingName(TrackingNames.Tasks);
+
+        var allTasks = tasks.Collect()
+            .Select(static (all, _) => all.OrderBy(t => t.WireName, StringComparer.Ordinal).ToEquatableArray())
+            .WithTrackingName(TrackingNames.AllTasks);
+
+        var engineResults = context.SyntaxProvider.ForAttributeWithMetadataName(
+                KnownNames.TempestAttribute,
+                static (node, _) => node is ClassDeclarationSyntax,
+                EngineParser.Parse)
+            .WithTrackingName(TrackingNames.EngineResults);
+
+        var engines = engineResults
+            .Where(static r => r.Model is not null)
+            .Select(static (r, _) => r.Model!)
+            .WithTrackingName(TrackingNames.Engines);
+
+        var enginesWithTasks = engines.Combine(allTasks).WithTrackingName(TrackingNames.EnginesWithTasks);
+
+        // Diagnostics travel apart from source output, so a diagnostic change never re-emits code.
+        var diagnostics = taskResults.Select(static (r, _) => r.Diagnostics).Collect()
+            .Combine(engineResults.Select(static (r, _) => r.Diagnostics).Collect())
+            .Combine(allTasks)
+            .Select(static (all, _) => all.Left.Left.SelectMany(d => d)
+                .Concat(all.Left.Right.SelectMany(d => d))
+                .Concat(DuplicateNames(all.Right))
+                .ToEquatableArray())
+            .WithTrackingName(TrackingNames.Diagnostics);
+
+        context.RegisterSourceOutput(tasks, static (spc, task) =>
+            spc.AddSource(MessageEmitter.HintName(task), MessageEmitter.Emit(task)));
+
+        context.RegisterSourceOutput(enginesWithTasks, static (spc, pair) =>
+            spc.AddSource(EngineEmitter.HintName(pair.Left), EngineEmitter.Emit(pair.Left, pair.Right)));
+
+        context.RegisterSourceOutput(diagnostics, static (spc, all) =>
+        {
+            foreach (var diagnostic in all) spc.ReportDiagnostic(diagnostic.ToDiagnostic());
+        });
+    }
+
+    private static System.Collections.Generic.IEnumerable<DiagnosticInfo> DuplicateNames(EquatableArray<TaskModel> tasks)
+    {
+        // Sorted by wire name: duplicates are neighbours. Each later claimant is reported against the first.
+        for (int i = 1; i < tasks.Count; i++)
+        {
+            var first = tasks[i - 1];
+            var task = tasks[i];
+            if (task.WireName != first.WireName) continue;
+            yield return new DiagnosticInfo(DiagnosticDescriptors.DuplicateTaskName.Id, task.Location,
+                new[] { first.FullyQualifiedName.Replace("global::", ""), task.FullyQualifiedName.Replace("global::", ""), task.WireName }.ToEquatableArray());
+        }
+    }
+}

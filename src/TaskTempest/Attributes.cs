@@ -1,0 +1,51 @@
+namespace TaskTempest;
+
+/// <summary>
+/// Marks a <c>partial</c> class as a TaskTempest engine. The generator completes it with typed
+/// <c>Submit</c> methods for every <see cref="TempestTaskAttribute"/> task, a static <c>Default</c>
+/// instance, the name-to-task dispatch table and the engine's configuration.
+/// </summary>
+/// <remarks>The original gem's <c>configure</c> block; values known at compile time live here and are
+/// checked by the generator.</remarks>
+[AttributeUsage(AttributeTargets.Class, Inherited = false, AllowMultiple = false)]
+public sealed class TempestAttribute : Attribute
+{
+    /// <summary>The engine's name, used for log file names and log lines. Default: the class name.</summary>
+    public string? Name { get; set; }
+
+    /// <summary>How many worker threads run tasks, and so how many tasks run at once. Default: 10.</summary>
+    public int Threads { get; set; } = TempestDefaults.Threads;
+}
+
+/// <summary>
+/// Marks a class deriving from <see cref="TempestTask"/> as a task that engines can run. The class
+/// declares one public <c>Process</c> method; its parameters become the typed arguments of the
+/// engine's generated <c>Submit{Task}</c> method.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, Inherited = false, AllowMultiple = false)]
+public sealed class TempestTaskAttribute : Attribute
+{
+    /// <summary>Names the task on the wire by its class name.</summary>
+    public TempestTaskAttribute() { }
+
+    /// <summary>Names the task on the wire explicitly, so renaming or moving the class does not strand
+    /// messages already queued.</summary>
+    /// <param name="name">The task's wire name, e.g. <c>"adder"</c>.</param>
+    public TempestTaskAttribute(string name) => Name = name;
+
+    /// <summary>The task's wire name, or <see langword="null"/> for the class name.</summary>
+    public string? Name { get; }
+}
+
+/// <summary>Defaults shared by the runtime and the documentation.</summary>
+public static class TempestDefaults
+{
+    /// <summary>Worker threads of an engine that does not set <see cref="TempestAttribute.Threads"/>.</summary>
+    public const int Threads = 10;
+
+    /// <summary>How long a graceful stop waits for running tasks: 30 s, like the .NET host.</summary>
+    public static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a worker sleeps when a queue that cannot wait returned nothing: 1 s.</summary>
+    public static readonly TimeSpan QueuePollInterval = TimeSpan.FromSeconds(1);
+}

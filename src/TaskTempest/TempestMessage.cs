@@ -1,0 +1,49 @@
+using System.ComponentModel;
+using System.Text.Json;
+
+namespace TaskTempest;
+
+/// <summary>
+/// One job: the original's <c>[task_id, task_class_name, args...]</c>. The generator emits a sealed
+/// subclass per task that carries the arguments as typed fields (no <c>object[]</c>, no boxing) and
+/// knows how to create the task, call its <c>Process</c> method and write itself to the wire.
+/// </summary>
+public abstract class TempestMessage
+{
+    /// <summary>Creates a message for the task named <paramref name="taskName"/> on the wire.</summary>
+    protected TempestMessage(string taskName) => TaskName = taskName;
+
+    /// <summary>The message id: assigned at submit (or when a message without one is first read) and
+    /// never changed on redelivery. <see langword="null"/> only before submit.</summary>
+    public string? Id { get; internal set; }
+
+    /// <summary>The task's name on the wire (its class name unless set in <see cref="TempestTaskAttribute"/>).</summary>
+    public string TaskName { get; }
+
+    /// <summary>How many times a queue has handed this message to a worker, this delivery included
+    /// (0 until the first dequeue). Queues that store bytes keep it in the envelope.</summary>
+    public int Attempts { get; set; }
+
+    /// <summary>Queue-specific delivery state (a list element, a row id...) that the queue needs to
+    /// acknowledge, return or dead-letter this delivery. The engine carries it and never reads it.</summary>
+    [EditorBrowsable(EditorBrowsableState.Advanced)]
+    public object? Receipt { get; set; }
+
+    /// <summary>Creates the task instance that will process this message (one per job).</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    protected internal abstract TempestTask CreateTask();
+
+    /// <summary>Calls the task's <c>Process</c> method with this message's arguments.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    protected internal abstract ValueTask InvokeAsync(TempestTask task, CancellationToken cancellationToken);
+
+    /// <summary>Writes the arguments as the JSON array elements that follow the id and the task name.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    protected internal abstract void WriteArguments(Utf8JsonWriter writer);
+
+    /// <summary>The message in the wire format, e.g. <c>["k3f9a2c1x7q0m4bd","Adder",2,5]</c>.</summary>
+    public string ToJson() => Wire.TempestWire.ToJson(this);
+
+    /// <inheritdoc/>
+    public override string ToString() => ToJson();
+}

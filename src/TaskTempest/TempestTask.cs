@@ -1,0 +1,40 @@
+using Microsoft.Extensions.Logging;
+using TaskTempest.Logging;
+
+namespace TaskTempest;
+
+/// <summary>
+/// Base class of every task. A task class is marked <see cref="TempestTaskAttribute"/> and declares
+/// one public <c>Process</c> method; the engine creates one instance per job, so fields are per job.
+/// </summary>
+public abstract class TempestTask
+{
+    private TempestMessage? _message;
+    private ILogger? _taskLog;
+    private ILogger? _taskLogger;
+
+    /// <summary>The id of the job this instance runs (the original's task id).</summary>
+    public string TaskId => Message.Id!;
+
+    /// <summary>The task's name on the wire.</summary>
+    public string TaskName => Message.TaskName;
+
+    /// <summary>
+    /// The task log (the original's <c>task_logger</c>): every line is prefixed <c>{id} &lt;Task&gt;</c>,
+    /// so that <c>grep id</c> finds a job's whole story.
+    /// </summary>
+    public ILogger TaskLogger => _taskLogger ??= new TaskLogPrefixLogger(
+        _taskLog ?? throw NotRunning(), TaskLogPrefixLogger.FormatPrefix(TaskId, TaskName));
+
+    private TempestMessage Message => _message ?? throw NotRunning();
+
+    /// <summary>Called by the worker before <c>Process</c>; kept to two field writes, it runs once per job.</summary>
+    internal void Attach(TempestMessage message, ILogger taskLog)
+    {
+        _message = message;
+        _taskLog = taskLog;
+    }
+
+    private static InvalidOperationException NotRunning() =>
+        new("This task is not running under a TaskTempest engine: its id and task logger exist only inside Process.");
+}
