@@ -20,11 +20,14 @@ internal static class WireTypes
         if (NullableOf(type) is { } inner)
             return ElementReader(inner, depth) is { } lambda ? $"{Wire}.ReadNullable(ref {reader}, {lambda})" : null;
         if (ArrayElement(type) is { } element)
-            return ElementReader(element, depth) is { } lambda ? $"{Wire}.ReadArray(ref {reader}, {lambda})" : null;
+            return ElementReader(element, depth) is { } lambda ? NotNullUnlessAnnotated(type, $"{Wire}.ReadArray(ref {reader}, {lambda})") : null;
         if (ListElement(type) is { } listElement)
-            return ElementReader(listElement, depth) is { } lambda ? $"{Wire}.ReadList(ref {reader}, {lambda})" : null;
+            return ElementReader(listElement, depth) is { } lambda ? NotNullUnlessAnnotated(type, $"{Wire}.ReadList(ref {reader}, {lambda})") : null;
         return null;
     }
+
+    private static string NotNullUnlessAnnotated(ITypeSymbol type, string read) =>
+        type.NullableAnnotation == NullableAnnotation.Annotated ? read : $"{Wire}.NotNull({read})";
 
     /// <summary>A statement-expression writing <paramref name="value"/> of <paramref name="type"/> to <paramref name="writer"/>.</summary>
     public static string? Write(ITypeSymbol type, string writer, string value, int depth = 0)

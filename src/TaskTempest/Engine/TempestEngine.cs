@@ -344,7 +344,7 @@ public abstract class TempestEngine
             {
                 worker.Failed++;
                 main.ZLogError($"{{{message.Id}}} <{message.TaskName}> failure {seconds:0.0000}");
-                _logs.Task.ZLogError(error, $"{{{message.Id}}} <{message.TaskName}> {error.GetType().FullName}: {error.Message}");
+                _logs.Task.ZLogError(error, $"{{{message.Id}}} <{message.TaskName}> failure");
             }
             if (Acknowledging is { } queue) Wait(queue.AcknowledgeAsync(message));
         }

@@ -161,6 +161,10 @@ public static class TempestWire
     public static string ReadRequiredString(ref Utf8JsonReader r) =>
         ReadString(ref r) ?? throw new TempestWireException("expected a string, found null (the parameter is not nullable)");
 
+    /// <summary>Rejects a null argument for a parameter that is not nullable.</summary>
+    public static T NotNull<T>(T? value) where T : class =>
+        value ?? throw new TempestWireException("expected a value, found null (the parameter is not nullable)");
+
     /// <summary>Reads a nullable value: <c>null</c>, or what <paramref name="read"/> reads.</summary>
     public static T? ReadNullable<T>(ref Utf8JsonReader r, WireElementReader<T> read) where T : struct
     {
