@@ -79,15 +79,13 @@ public class DispatchTests
     }
 
     [Fact]
-    public void Submitted_messages_carry_the_wire_format_of_the_original()
+    public async Task Submitted_messages_carry_the_wire_format_of_the_original()
     {
         var h = Harness.Test();
 
         string id = h.Engine.SubmitSum(2, 5);
 
-        var dequeued = h.Queue.DequeueAsync(CancellationToken.None);
-        Assert.True(dequeued.IsCompletedSuccessfully);
-        var message = dequeued.Result!;
+        var message = (await h.Queue.DequeueAsync(CancellationToken.None))!;
         Assert.Equal(id, message.Id);
         Assert.Equal("Sum", message.TaskName);
         Assert.Equal($"[\"{id}\",\"Sum\",2,5]", message.ToJson());

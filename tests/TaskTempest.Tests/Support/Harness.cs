@@ -3,10 +3,21 @@ using TaskTempest.Queues;
 namespace TaskTempest.Tests.Support;
 
 /// <summary>An engine with in-memory logs and queue, started by the test and stopped at the end.</summary>
-public sealed class Harness<TEngine> : IAsyncDisposable where TEngine : TempestEngine
+/// <summary>What the side-by-side test needs from a harness of any engine type.</summary>
+public interface IHarness
 {
-    public Harness(Func<TempestOptions, TEngine> create, TimeProvider? time = null, TimeSpan? shutdownTimeout = null)
+    RecordingLoggerFactory MainLog { get; }
+    string SubmitSum(int n);
+    Task FinishedAsync(string id);
+}
+
+public sealed class Harness<TEngine> : IAsyncDisposable, IHarness where TEngine : TempestEngine
+{
+    private readonly Func<TEngine, int, string> _submitSum;
+
+    public Harness(Func<TempestOptions, TEngine> create, Func<TEngine, int, string> submitSum, TimeProvider? time = null, TimeSpan? shutdownTimeout = null)
     {
+        _submitSum = submitSum;
         Queue = new TempestMemoryQueue(time);
         var options = new TempestOptions
         {
@@ -40,6 +51,8 @@ public sealed class Harness<TEngine> : IAsyncDisposable where TEngine : TempestE
             && (l.Message.Contains("> success ", StringComparison.Ordinal) || l.Message.Contains("> failure ", StringComparison.Ordinal))),
         $"task {id} to finish");
 
+    public string SubmitSum(int n) => _submitSum(Engine, n);
+
     public async Task<TempestRunResult> StopAsync()
     {
         Engine.Stop();
@@ -55,8 +68,8 @@ public sealed class Harness<TEngine> : IAsyncDisposable where TEngine : TempestE
 public static class Harness
 {
     public static Harness<TestTempest> Test(TimeProvider? time = null, TimeSpan? shutdownTimeout = null) =>
-        new(o => new TestTempest(o), time, shutdownTimeout);
+        new(o => new TestTempest(o), (e, n) => e.SubmitSum(n), time, shutdownTimeout);
 
     public static Harness<SecondTempest> Second(TimeProvider? time = null, TimeSpan? shutdownTimeout = null) =>
-        new(o => new SecondTempest(o), time, shutdownTimeout);
+        new(o => new SecondTempest(o), (e, n) => e.SubmitSum(n), time, shutdownTimeout);
 }

@@ -1,0 +1,80 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Time.Testing;
+using TaskTempest.Queues;
+
+namespace TaskTempest.Tests.Support;
+
+/// <summary>Counts DequeueAsync calls and lets a test await a count: proves idle workers wait instead of spinning.</summary>
+public sealed class CountingQueue(ITempestQueue inner) : ITempestQueue
+{
+    private int _dequeues;
+    private readonly ConcurrentDictionary<int, TaskCompletionSource> _reached = new();
+
+    public int Dequeues => Volatile.Read(ref _dequeues);
+
+    public Task Reached(int count)
+    {
+        var tcs = _reached.GetOrAdd(count, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        if (Dequeues >= count) tcs.TrySetResult();
+        return tcs.Task.WaitAsync(TimeSpan.FromSeconds(60));
+    }
+
+    public ValueTask EnqueueAsync(TempestMessage message, CancellationToken cancellationToken = default) => inner.EnqueueAsync(message, cancellationToken);
+
+    public ValueTask<TempestMessage?> DequeueAsync(CancellationToken cancellationToken)
+    {
+        int count = Interlocked.Increment(ref _dequeues);
+        foreach (var (target, tcs) in _reached)
+        {
+            if (count >= target) tcs.TrySetResult();
+        }
+        return inner.DequeueAsync(cancellationToken);
+    }
+}
+
+/// <summary>The original's minimal queue: enqueue and dequeue only, returning null when empty (so workers poll).</summary>
+public sealed class PollingQueue : ITempestQueue
+{
+    private readonly ConcurrentQueue<TempestMessage> _messages = new();
+
+    public ValueTask EnqueueAsync(TempestMessage message, CancellationToken cancellationToken = default)
+    {
+        _messages.Enqueue(message);
+        return default;
+    }
+
+    public ValueTask<TempestMessage?> DequeueAsync(CancellationToken cancellationToken) =>
+        new(_messages.TryDequeue(out var message) ? message : null);
+}
+
+/// <summary>Throws on its first dequeue, then behaves.</summary>
+public sealed class FlakyQueue(ITempestQueue inner) : ITempestQueue
+{
+    private int _calls;
+
+    public ValueTask EnqueueAsync(TempestMessage message, CancellationToken cancellationToken = default) => inner.EnqueueAsync(message, cancellationToken);
+
+    public ValueTask<TempestMessage?> DequeueAsync(CancellationToken cancellationToken) =>
+        Interlocked.Increment(ref _calls) == 1
+            ? throw new IOException("queue server went away")
+            : inner.DequeueAsync(cancellationToken);
+}
+
+/// <summary>A FakeTimeProvider that tells the test when a timer with a given due time was created,
+/// so the test advances time only once the engine is waiting on it.</summary>
+public sealed class SignalingFakeTime : FakeTimeProvider
+{
+    private readonly ConcurrentDictionary<TimeSpan, TaskCompletionSource> _created = new();
+
+    public Task TimerCreated(TimeSpan dueTime) => Signal(dueTime).Task.WaitAsync(TimeSpan.FromSeconds(60));
+
+    public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+    {
+        var timer = base.CreateTimer(callback, state, dueTime, period);
+        Signal(dueTime).TrySetResult();
+        return timer;
+    }
+
+    private TaskCompletionSource Signal(TimeSpan dueTime) =>
+        _created.GetOrAdd(dueTime, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+}
