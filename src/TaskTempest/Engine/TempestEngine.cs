@@ -161,21 +161,24 @@ public abstract class TempestEngine
             using var terminate = engine.Options.HandleSignals ? OnSignal(PosixSignal.SIGTERM, TempestStopReason.Terminate) : null;
 
             _workers = new Worker[engine.Threads];
+            var threads = new Thread[engine.Threads];
             for (int i = 0; i < _workers.Length; i++)
             {
                 var worker = _workers[i] = new Worker(i);
-                new Thread(() => WorkerLoop(worker))
+                threads[i] = new Thread(() => WorkerLoop(worker))
                 {
                     IsBackground = true, // a task stuck past shutdown must not keep the process alive
                     Name = $"{engine.Name} worker {i + 1}",
-                }.Start();
+                };
             }
             main.ZLogInformation($"thread pool initialized ({engine.Threads} threads)");
             main.ZLogInformation($"dispatcher initialized (queue: {_queue.GetType().Name})");
+            foreach (var thread in threads) thread.Start();
 
             var reason = await _stopRequested.Task.ConfigureAwait(false);
             var timeout = engine.Options.ShutdownTimeout;
-            main.ZLogInformation($"shutdown requested ({reason}): waiting up to {FormatTimeout(timeout)} for running tasks");
+            // Enums go in as text: ZLogger formats enum holes through a lookup that fails under NativeAOT.
+            main.ZLogInformation($"shutdown requested ({reason.ToString()}): waiting up to {FormatTimeout(timeout)} for running tasks");
 
             var aborted = new List<string>();
             try

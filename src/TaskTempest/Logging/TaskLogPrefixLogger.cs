@@ -6,6 +6,12 @@ namespace TaskTempest.Logging;
 /// The logger a task sees as <see cref="TempestTask.TaskLogger"/>: it writes to the task log and puts
 /// the original's <c>{id} &lt;Task&gt;</c> prefix in front of every message.
 /// </summary>
+/// <remarks>
+/// The message is formatted here, once, and handed on as plain text. Passing the caller's state through
+/// does not work: ZLogger writes its own states directly and never calls the formatter, so the prefix
+/// would be lost. Wrapping it in a generic state struct instead crashes the NativeAOT compiler (ILC 10.0.12,
+/// "Read out of bounds" in its generic cycle detector), so the wrapper is non-generic.
+/// </remarks>
 internal sealed class TaskLogPrefixLogger(ILogger inner, string prefix) : ILogger
 {
     public static string FormatPrefix(string id, string taskName) => $"{{{id}}} <{taskName}>";
@@ -18,27 +24,29 @@ internal sealed class TaskLogPrefixLogger(ILogger inner, string prefix) : ILogge
         Func<TState, Exception?, string> formatter)
     {
         if (!inner.IsEnabled(logLevel)) return;
-        // The state travels on unchanged (structured providers keep its properties); only the text gets the prefix.
-        inner.Log(logLevel, eventId, new PrefixedState<TState>(prefix, state, formatter), exception, PrefixedState<TState>.Format);
+        var line = new PrefixedLine(prefix + " " + formatter(state, exception));
+        inner.Log(logLevel, eventId, line, exception, PrefixedLine.Format);
     }
 
-    private readonly struct PrefixedState<TState>(string prefix, TState state, Func<TState, Exception?, string> formatter)
-        : IReadOnlyList<KeyValuePair<string, object?>>
+    /// <summary>A formatted task-log line; structured providers see it as its <c>{OriginalFormat}</c>.</summary>
+    private sealed class PrefixedLine(string text) : IReadOnlyList<KeyValuePair<string, object?>>
     {
-        private readonly string _prefix = prefix;
-        private readonly TState _state = state;
-        private readonly Func<TState, Exception?, string> _formatter = formatter;
+        public static readonly Func<PrefixedLine, Exception?, string> Format = static (line, _) => line.ToString();
 
-        public static readonly Func<PrefixedState<TState>, Exception?, string> Format =
-            static (s, ex) => s._prefix + " " + s._formatter(s._state, ex);
+        private KeyValuePair<string, object?> Entry => new("{OriginalFormat}", text);
 
-        private IReadOnlyList<KeyValuePair<string, object?>> Inner =>
-            _state as IReadOnlyList<KeyValuePair<string, object?>> ?? [];
+        public KeyValuePair<string, object?> this[int index] =>
+            index == 0 ? Entry : throw new ArgumentOutOfRangeException(nameof(index));
 
-        public KeyValuePair<string, object?> this[int index] => Inner[index];
-        public int Count => Inner.Count;
-        public IEnumerator<KeyValuePair<string, object?>> GetEnumerator() => Inner.GetEnumerator();
+        public int Count => 1;
+
+        public IEnumerator<KeyValuePair<string, object?>> GetEnumerator()
+        {
+            yield return Entry;
+        }
+
         System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
-        public override string ToString() => Format(this, null);
+
+        public override string ToString() => text;
     }
 }

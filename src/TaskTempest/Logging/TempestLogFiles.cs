@@ -25,6 +25,8 @@ public static class TempestLogFiles
             logging.AddZLoggerFile(path, options =>
             {
                 options.TimeProvider = timeProvider;
+                // A line that fails to format is reported, never silently half-written.
+                options.InternalErrorLogger = static e => Console.Error.WriteLine($"TaskTempest: a log line could not be written: {e}");
                 // A writer that falls behind makes loggers wait instead of growing the buffer without bound.
                 options.FullMode = BackgroundBufferFullMode.Block;
                 options.UsePlainTextFormatter(formatter => formatter.SetPrefixFormatter(
