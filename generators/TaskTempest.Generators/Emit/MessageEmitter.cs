@@ -69,14 +69,17 @@ internal static class MessageEmitter
                 w.Line("/// <summary>Reads the arguments that follow the id and the task name in a wire-format message.</summary>");
                 w.Block($"public static {task.MessageClassName} Read(ref global::System.Text.Json.Utf8JsonReader reader)", () =>
                 {
-                    foreach (var p in arguments) w.Line($"var {p.Name} = {p.ReadExpression};");
+                    // Locals get a prefix so that no parameter name (say, "reader") can shadow the reader.
+                    foreach (var p in arguments) w.Line($"var {Local(p)} = {p.ReadExpression};");
                     w.Line($"global::TaskTempest.Wire.TempestWire.ReadEnd(ref reader, {arguments.Count});");
-                    w.Line($"return new {task.MessageClassName}({string.Join(", ", arguments.Select(p => p.Name))});");
+                    w.Line($"return new {task.MessageClassName}({string.Join(", ", arguments.Select(Local))});");
                 });
             });
         });
         return w.ToString();
     }
+
+    private static string Local(ParameterModel parameter) => "arg_" + parameter.Name.TrimStart('@');
 
     public static string Literal(string value) => Microsoft.CodeAnalysis.CSharp.SymbolDisplay.FormatLiteral(value, quote: true);
 }

@@ -1,0 +1,57 @@
+using Microsoft.CodeAnalysis;
+
+namespace TaskTempest.Generators.Tests;
+
+/// <summary>Each misuse gives its TTxxxx diagnostic, and the corrected code compiles clean.</summary>
+public class DiagnosticTests
+{
+    private const string Usings = "using System; using System.Threading.Tasks; using TaskTempest;\n";
+
+    public static TheoryData<string, string, string> Cases => new()
+    {
+        { "TT0001", "[Tempest] public class E;", "[Tempest] public partial class E;" },
+        { "TT0002", "[TempestTask] public sealed class T { public void Process() { } }", "[TempestTask] public sealed class T : TempestTask { public void Process() { } }" },
+        { "TT0003", "[TempestTask] public abstract class T : TempestTask { public void Process() { } }", "[TempestTask] public sealed class T : TempestTask { public void Process() { } }" },
+        { "TT0003", "[TempestTask] public sealed class T : TempestTask { public T(int x) { } public void Process() { } }", "[TempestTask] public sealed class T : TempestTask { public T() { } public void Process() { } }" },
+        { "TT0004", "[TempestTask] public sealed class T : TempestTask { public void Run() { } }", "[TempestTask] public sealed class T : TempestTask { public void Process() { } }" },
+        { "TT0004", "[TempestTask] public sealed class T : TempestTask { public void Process() { } public void Process(int a) { } }", "[TempestTask] public sealed class T : TempestTask { public void Process(int a) { } }" },
+        { "TT0005", "[TempestTask] public sealed class T : TempestTask { public async void Process() { await Task.Yield(); } }", "[TempestTask] public sealed class T : TempestTask { public async Task Process() { await Task.Yield(); } }" },
+        { "TT0005", "[TempestTask] public sealed class T : TempestTask { public int Process() => 1; }", "[TempestTask] public sealed class T : TempestTask { public void Process() { } }" },
+        { "TT0006", "[TempestTask] public sealed class T : TempestTask { public void Process(ref int a) { } }", "[TempestTask] public sealed class T : TempestTask { public void Process(int a) { } }" },
+        { "TT0007", "[TempestTask] public sealed class T : TempestTask { public void Process(object o) { } }", "[TempestTask] public sealed class T : TempestTask { public void Process(string o) { } }" },
+        { "TT0007", "[TempestTask] public sealed class T : TempestTask { public void Process(System.Collections.Generic.Dictionary<string, int> map) { } }", "[TempestTask] public sealed class T : TempestTask { public void Process(string[] map) { } }" },
+        { "TT0008", "[Tempest(Threads = 0)] public partial class E;", "[Tempest(Threads = 1)] public partial class E;" },
+        { "TT0009", "[TempestTask] public sealed class A : TempestTask { public void Process() { } } [TempestTask(\"A\")] public sealed class B : TempestTask { public void Process() { } }",
+                    "[TempestTask] public sealed class A : TempestTask { public void Process() { } } [TempestTask(\"b\")] public sealed class B : TempestTask { public void Process() { } }" },
+        { "TT0010", "public class Outer { [Tempest] public partial class E; }", "public partial class Outer { [Tempest] public partial class E; }" },
+        { "TT0010", "[Tempest] public partial class E<T>;", "[Tempest] public partial class E;" },
+        { "TT0011", "[TempestTask(\" \")] public sealed class T : TempestTask { public void Process() { } }", "[TempestTask(\"t\")] public sealed class T : TempestTask { public void Process() { } }" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Misuse_is_reported_and_the_fix_compiles_clean(string id, string wrong, string right)
+    {
+        var (badResult, _) = GeneratorHarness.Run(Usings + wrong);
+        var diagnostic = Assert.Single(badResult.Diagnostics, d => d.Id.StartsWith("TT", StringComparison.Ordinal));
+        Assert.Equal(id, diagnostic.Id);
+        Assert.Equal(DiagnosticSeverity.Error, diagnostic.Severity);
+        Assert.Equal($"docs/diagnostics.md#{id.ToLowerInvariant()}", diagnostic.Descriptor.HelpLinkUri);
+        // The diagnostic points into the user's file at the offending class (models keep locations as plain values).
+        Assert.Equal("Source0.cs", diagnostic.Location.GetLineSpan().Path);
+        string flagged = (Usings + wrong).Substring(diagnostic.Location.SourceSpan.Start, diagnostic.Location.SourceSpan.Length);
+        Assert.Matches("^[A-Z][A-Za-z]*$", flagged);
+
+        var (goodResult, goodOutput) = GeneratorHarness.Run(Usings + right);
+        Assert.Empty(GeneratorHarness.AllDiagnostics(goodResult, goodOutput));
+    }
+
+    [Fact]
+    public void Messages_name_the_symbol()
+    {
+        var (result, _) = GeneratorHarness.Run(Usings + "[TempestTask] public sealed class Mailer : TempestTask { public void Process(object payload) { } }");
+
+        Assert.Equal("Parameter 'payload' of 'Mailer.Process' has type 'object', which the wire format cannot carry",
+            Assert.Single(result.Diagnostics).GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+    }
+}

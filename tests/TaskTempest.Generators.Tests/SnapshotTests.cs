@@ -1,0 +1,97 @@
+namespace TaskTempest.Generators.Tests;
+
+public class SnapshotTests
+{
+    private const string Quickstart = """
+        using TaskTempest;
+        using System.Threading;
+        using System.Threading.Tasks;
+
+        namespace Samples.Math;
+
+        [Tempest(Threads = 2)]
+        public partial class MathTempest;
+
+        [TempestTask]
+        public sealed class Adder : TempestTask
+        {
+            public void Process(int a, int b) { }
+        }
+
+        [TempestTask]
+        public sealed class Averager : TempestTask
+        {
+            public void Process(params int[] numbers) { }
+        }
+
+        [TempestTask("fib")]
+        public sealed class Fibonacci : TempestTask
+        {
+            public Task Process(int n, CancellationToken cancellationToken) => Task.CompletedTask;
+        }
+        """;
+
+    [Fact]
+    public void Quickstart_engine_and_tasks()
+    {
+        var (result, output) = GeneratorHarness.Run(Quickstart);
+
+        Assert.Empty(GeneratorHarness.AllDiagnostics(result, output));
+        var sources = result.Results.Single().GeneratedSources;
+        Assert.Equal(4, sources.Length);
+        foreach (var source in sources) Snapshots.Verify(nameof(SnapshotTests), source.HintName, source.SourceText.ToString());
+    }
+
+    [Fact]
+    public void Every_carriable_type_optional_values_and_ValueTask()
+    {
+        var (result, output) = GeneratorHarness.Run("""
+            using System;
+            using System.Collections.Generic;
+            using System.Threading.Tasks;
+            using TaskTempest;
+
+            public enum Shade : byte { Red, Green }
+
+            [Tempest(Name = "Kinds", Threads = 3)]
+            internal partial class KindsTempest;
+
+            [TempestTask]
+            internal sealed class Kinds : TempestTask
+            {
+                public ValueTask Process(long l, short s, sbyte sb, byte b, uint ui, ulong ul, ushort us, float f, double d, decimal m,
+                    bool flag, char c, string text, string? maybeText, Guid g, DateTime dt, DateTimeOffset dto, TimeSpan ts, Shade shade,
+                    int? maybe, int[] numbers, List<string> names, Shade?[]? shades, int @class = 5, string label = "x\"y", double ratio = 0.5,
+                    Shade defaultShade = Shade.Green, int? nothing = null) => default;
+            }
+            """);
+
+        Assert.Empty(GeneratorHarness.AllDiagnostics(result, output));
+        foreach (var source in result.Results.Single().GeneratedSources)
+            Snapshots.Verify(nameof(SnapshotTests), source.HintName, source.SourceText.ToString());
+    }
+
+    [Fact]
+    public void Engine_nested_in_a_partial_type_in_the_global_namespace()
+    {
+        var (result, output) = GeneratorHarness.Run("""
+            using TaskTempest;
+
+            public static partial class Host
+            {
+                [Tempest]
+                public partial class NestedTempest;
+            }
+
+            [TempestTask]
+            public sealed class Ping : TempestTask
+            {
+                public void Process() { }
+            }
+            """);
+
+        Assert.Empty(GeneratorHarness.AllDiagnostics(result, output));
+        foreach (var source in result.Results.Single().GeneratedSources)
+            Snapshots.Verify(nameof(SnapshotTests), source.HintName, source.SourceText.ToString());
+    }
+}
