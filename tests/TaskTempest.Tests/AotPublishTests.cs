@@ -12,9 +12,10 @@ namespace TaskTempest.Tests;
 /// checks that it behaved like the original: ten Adder jobs in both logs, a clean exit on SIGINT.
 /// The only NativeAOT publish in the suite (one takes about a minute here).
 /// </summary>
+[Collection(PublishingCollection.Name)]
 public sealed partial class AotPublishTests(ITestOutputHelper output)
 {
-    private static readonly TimeSpan Bound = TimeSpan.FromMinutes(5);
+    internal static readonly TimeSpan Bound = TimeSpan.FromMinutes(5);
 
     [Fact]
     public async Task The_Quickstart_publishes_as_NativeAOT_without_warnings_and_runs_until_interrupted()
@@ -103,7 +104,7 @@ public sealed partial class AotPublishTests(ITestOutputHelper output)
         }
     }
 
-    private static async Task<(int ExitCode, string Output)> RunAsync(string file, string[] arguments, string workingDirectory)
+    internal static async Task<(int ExitCode, string Output)> RunAsync(string file, string[] arguments, string workingDirectory)
     {
         var info = new ProcessStartInfo(file) { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var argument in arguments) info.ArgumentList.Add(argument);
