@@ -31,6 +31,23 @@ public static class TempestId
         });
     }
 
+    /// <summary>The longest id accepted from another program.</summary>
+    public const int MaxAcceptedLength = 100;
+
+    /// <summary>
+    /// Whether an id written by another program can be used as it is: 1 to 100 letters, digits,
+    /// '-', '_', '.' or ':'. Anything else (spaces, braces, line breaks) could forge log lines.
+    /// </summary>
+    public static bool IsAcceptable(ReadOnlySpan<char> id)
+    {
+        if (id.Length is 0 or > MaxAcceptedLength) return false;
+        foreach (char c in id)
+        {
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or ':')) return false;
+        }
+        return true;
+    }
+
     /// <summary>Whether <paramref name="id"/> has the shape of an id this class makes.</summary>
     public static bool IsWellFormed(ReadOnlySpan<char> id)
     {

@@ -121,6 +121,11 @@ public class DispatchTests
     [InlineData("[null,\"Failing\",null]", "expected a string, found null")]
     [InlineData("[null,\"Sum\",1", "malformed JSON")]
     [InlineData("[null,\"Sum\",99999999999]", "an argument does not fit")]
+    [InlineData("[null,\"Pause\",\"99999999.00:00:00\",1]", "an argument does not fit")]
+    [InlineData("[null,\"Pause\",\"00:00:01\",1e400]", "out of range (it would be infinite)")]
+    [InlineData("[null,\"Sum\",1] [2]", "malformed JSON")]
+    [InlineData("[\"a b\",\"Sum\",1]", "the id must be 1 to 100 letters")]
+    [InlineData("[\"{x} <Sum> success\",\"Sum\",1]", "the id must be 1 to 100 letters")]
     public void Bad_wire_input_gets_a_clear_error(string json, string expected)
     {
         var error = Assert.Throws<Wire.TempestWireException>(() => new TestTempest().ParseMessage(json));

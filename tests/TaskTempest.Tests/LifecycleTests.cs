@@ -132,7 +132,7 @@ public class LifecycleTests
         var memory = new TempestMemoryQueue();
         var main = new RecordingLoggerFactory();
         var engine = new SecondTempest(new TempestOptions { Queue = new FlakyQueue(memory), MainLoggerFactory = main, TaskLoggerFactory = new RecordingLoggerFactory(), HandleSignals = false });
-        engine.Options.QueuePollInterval = TimeSpan.Zero;
+        engine.Options.QueuePollInterval = TimeSpan.FromMilliseconds(1);
         string id = engine.SubmitSum(3);
         var run = engine.RunAsync();
 
@@ -170,6 +170,67 @@ public class LifecycleTests
         Assert.Equal(LogLevel.Error, notFound.Level);
         Assert.Contains(h.MainLog.Messages, m => m.StartsWith($"{{{deadLetters[1].Message.Id}}} expected an int", StringComparison.Ordinal));
         Assert.Contains(h.TaskLog.Messages, m => m.EndsWith("<logging-task> said from outside", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_queue_call_that_throws_after_a_task_is_logged_and_the_worker_goes_on()
+    {
+        var main = new RecordingLoggerFactory();
+        var engine = new SecondTempest(new TempestOptions { Queue = new FailingAckQueue(new TempestMemoryQueue()), MainLoggerFactory = main, TaskLoggerFactory = new RecordingLoggerFactory(), HandleSignals = false });
+        string first = engine.SubmitSum(1);
+        string second = engine.SubmitSum(2); // one worker: runs only if the worker survived the failed ack
+        var run = engine.RunAsync();
+
+        await main.WaitForLineAsync($"{{{second}}} <Sum> success");
+        engine.Stop();
+        await run.WaitAsync(Bound);
+
+        Assert.Contains(main.Messages, m => m.StartsWith($"{{{first}}} <Sum> success", StringComparison.Ordinal));
+        var error = Assert.Single(main.Lines, l => l.Level == LogLevel.Error);
+        Assert.Equal("worker 1: IOException: ack lost", error.Message);
+    }
+
+    [Fact]
+    public async Task A_message_whose_id_cannot_even_be_read_is_dead_lettered_under_a_new_id()
+    {
+        await using var h = Harness.Second().Start();
+        h.Queue.EnqueueRaw("[\"\\ud800\",\"Sum\",1]"); // a lone surrogate: not valid text
+        string good = h.Engine.SubmitSum(5);
+
+        await h.FinishedAsync(good);
+
+        var deadLetter = Assert.Single(h.Queue.DeadLetters);
+        Assert.True(TempestId.IsWellFormed(deadLetter.Message.Id), deadLetter.Message.Id);
+        Assert.Contains(h.MainLog.Lines, l => l.Level == LogLevel.Error && l.Message.StartsWith($"{{{deadLetter.Message.Id}}} ", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData(-5, 1000)]
+    [InlineData(1000, 0)]
+    [InlineData(1000, -1)]
+    public async Task Invalid_timing_options_are_rejected_when_Run_starts(int shutdownMilliseconds, int pollMilliseconds)
+    {
+        var h = Harness.Test();
+        h.Engine.Options.ShutdownTimeout = TimeSpan.FromMilliseconds(shutdownMilliseconds);
+        h.Engine.Options.QueuePollInterval = TimeSpan.FromMilliseconds(pollMilliseconds);
+
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => h.Engine.RunAsync());
+        Assert.False(h.Engine.IsRunning);
+        Assert.Empty(h.MainLog.Lines);
+    }
+
+    [Fact]
+    public async Task Stop_is_harmless_before_during_and_after_a_run()
+    {
+        var h = Harness.Test();
+        h.Engine.Stop();
+        var run = h.Engine.RunAsync();
+        h.Engine.Stop();
+        h.Engine.Stop();
+        var result = await run.WaitAsync(Bound);
+        h.Engine.Stop();
+
+        Assert.Equal(TempestStopReason.StopRequested, result.StopReason);
     }
 
     [Fact]

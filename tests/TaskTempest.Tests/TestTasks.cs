@@ -93,3 +93,9 @@ public sealed class ValueTaskTask : TempestTask
         Recorder.Record(TaskId, $"value-task {n}");
     }
 }
+
+[TempestTask]
+public sealed class Pause : TempestTask
+{
+    public void Process(TimeSpan span, double factor) => Recorder.Record(TaskId, $"{span}*{factor}");
+}

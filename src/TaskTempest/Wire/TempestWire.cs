@@ -54,12 +54,15 @@ public static class TempestWire
                 JsonTokenType.String => reader.GetString(),
                 _ => throw new TempestWireException($"the id must be a string or null, not {Describe(reader.TokenType)}"),
             };
+            if (!string.IsNullOrEmpty(id) && !TempestId.IsAcceptable(id))
+                throw new TempestWireException($"the id must be 1 to {TempestId.MaxAcceptedLength} letters, digits, '-', '_', '.' or ':'");
             Next(ref reader, "the task name");
             if (reader.TokenType != JsonTokenType.String)
                 throw new TempestWireException($"the task name must be a string, not {Describe(reader.TokenType)}");
             string taskName = reader.GetString()!;
             var message = readArguments(taskName, ref reader)
                 ?? throw new TempestWireException($"task class not found: {taskName}");
+            if (reader.Read()) throw new TempestWireException("unexpected data after the message's closing bracket");
             message.Id = string.IsNullOrEmpty(id) ? TempestId.New() : id;
             return message;
         }
@@ -67,13 +70,10 @@ public static class TempestWire
         {
             throw new TempestWireException($"malformed JSON: {e.Message}", e);
         }
-        catch (InvalidOperationException e)
+        catch (Exception e) when (e is not TempestWireException)
         {
-            // Utf8JsonReader.GetInt32() and friends throw this for a token of the wrong kind or range.
-            throw new TempestWireException($"an argument does not fit: {e.Message}", e);
-        }
-        catch (FormatException e)
-        {
+            // The readers throw InvalidOperationException, FormatException or OverflowException for a
+            // token of the wrong kind or range; whatever it is, it is bad input, not an engine failure.
             throw new TempestWireException($"an argument does not fit: {e.Message}", e);
         }
     }
@@ -131,14 +131,17 @@ public static class TempestWire
     public static uint ReadUInt32(ref Utf8JsonReader r) { NextArgument(ref r, JsonTokenType.Number, "a uint"); return r.GetUInt32(); }
     public static ulong ReadUInt64(ref Utf8JsonReader r) { NextArgument(ref r, JsonTokenType.Number, "a ulong"); return r.GetUInt64(); }
     public static ushort ReadUInt16(ref Utf8JsonReader r) { NextArgument(ref r, JsonTokenType.Number, "a ushort"); return r.GetUInt16(); }
-    public static float ReadSingle(ref Utf8JsonReader r) { NextArgument(ref r, JsonTokenType.Number, "a float"); return r.GetSingle(); }
-    public static double ReadDouble(ref Utf8JsonReader r) { NextArgument(ref r, JsonTokenType.Number, "a double"); return r.GetDouble(); }
+    public static float ReadSingle(ref Utf8JsonReader r) { NextArgument(ref r, JsonTokenType.Number, "a float"); return Finite(r.GetSingle()); }
+    public static double ReadDouble(ref Utf8JsonReader r) { NextArgument(ref r, JsonTokenType.Number, "a double"); return Finite(r.GetDouble()); }
     public static decimal ReadDecimal(ref Utf8JsonReader r) { NextArgument(ref r, JsonTokenType.Number, "a decimal"); return r.GetDecimal(); }
     public static bool ReadBoolean(ref Utf8JsonReader r) { NextArgument(ref r, JsonTokenType.True, "a boolean"); return r.GetBoolean(); }
     public static Guid ReadGuid(ref Utf8JsonReader r) { NextArgument(ref r, JsonTokenType.String, "a Guid string"); return r.GetGuid(); }
     public static DateTime ReadDateTime(ref Utf8JsonReader r) { NextArgument(ref r, JsonTokenType.String, "an ISO 8601 date string"); return r.GetDateTime(); }
     public static DateTimeOffset ReadDateTimeOffset(ref Utf8JsonReader r) { NextArgument(ref r, JsonTokenType.String, "an ISO 8601 date string"); return r.GetDateTimeOffset(); }
     public static TimeSpan ReadTimeSpan(ref Utf8JsonReader r) { NextArgument(ref r, JsonTokenType.String, "a TimeSpan string"); return TimeSpan.Parse(r.GetString()!, System.Globalization.CultureInfo.InvariantCulture); }
+
+    private static T Finite<T>(T value) where T : System.Numerics.IFloatingPointIeee754<T> =>
+        T.IsFinite(value) ? value : throw new TempestWireException("a number is out of range (it would be infinite)");
 
     public static char ReadChar(ref Utf8JsonReader r)
     {

@@ -78,3 +78,17 @@ public sealed class SignalingFakeTime : FakeTimeProvider
     private TaskCompletionSource Signal(TimeSpan dueTime) =>
         _created.GetOrAdd(dueTime, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
 }
+
+/// <summary>A memory queue whose first acknowledgement throws, as a queue server that hiccups would.</summary>
+public sealed class FailingAckQueue(TempestMemoryQueue inner) : IAcknowledgingTempestQueue
+{
+    private int _acks;
+
+    public ValueTask EnqueueAsync(TempestMessage message, CancellationToken cancellationToken = default) => inner.EnqueueAsync(message, cancellationToken);
+    public ValueTask<TempestMessage?> DequeueAsync(CancellationToken cancellationToken) => inner.DequeueAsync(cancellationToken);
+    public ValueTask ReturnAsync(TempestMessage message, CancellationToken cancellationToken = default) => inner.ReturnAsync(message, cancellationToken);
+    public ValueTask DeadLetterAsync(TempestMessage message, string reason, CancellationToken cancellationToken = default) => inner.DeadLetterAsync(message, reason, cancellationToken);
+
+    public ValueTask AcknowledgeAsync(TempestMessage message, CancellationToken cancellationToken = default) =>
+        Interlocked.Increment(ref _acks) == 1 ? throw new IOException("ack lost") : inner.AcknowledgeAsync(message, cancellationToken);
+}
