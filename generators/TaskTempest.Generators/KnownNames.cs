@@ -8,6 +8,9 @@ internal static class KnownNames
     public const string TempestTask = "TaskTempest.TempestTask";
     public const string TempestEngine = "TaskTempest.TempestEngine";
     public const string ProcessMethod = "Process";
+    public const string AfterSuccessAttribute = "TaskTempest.AfterSuccessAttribute";
+    public const string AfterFailureAttribute = "TaskTempest.AfterFailureAttribute";
+    public const string AfterTimeoutAttribute = "TaskTempest.AfterTimeoutAttribute";
 
     public const string GeneratorName = "TaskTempest.Generators";
     public const string GeneratorVersion = "0.1.0";

@@ -35,7 +35,25 @@ public sealed class TempestTaskAttribute : Attribute
 
     /// <summary>The task's wire name, or <see langword="null"/> for the class name.</summary>
     public string? Name { get; }
+
+    /// <summary>
+    /// Seconds the task may run (the original's <c>timeout</c>); 0, the default, means no limit. At the
+    /// deadline the task's CancellationToken is cancelled and the task counts as <c>timeout</c>.
+    /// </summary>
+    public double TimeoutSeconds { get; set; }
 }
+
+/// <summary>Marks a task method (no parameters, returns void) to run after <c>Process</c> succeeded. Several run in declared order, base class first.</summary>
+[AttributeUsage(AttributeTargets.Method, Inherited = false, AllowMultiple = false)]
+public sealed class AfterSuccessAttribute : Attribute;
+
+/// <summary>Marks a task method (an <see cref="Exception"/> parameter or none, returns void) to run after <c>Process</c> threw.</summary>
+[AttributeUsage(AttributeTargets.Method, Inherited = false, AllowMultiple = false)]
+public sealed class AfterFailureAttribute : Attribute;
+
+/// <summary>Marks a task method (no parameters, returns void) to run after the task timed out.</summary>
+[AttributeUsage(AttributeTargets.Method, Inherited = false, AllowMultiple = false)]
+public sealed class AfterTimeoutAttribute : Attribute;
 
 /// <summary>Defaults shared by the runtime and the documentation.</summary>
 public static class TempestDefaults
@@ -45,6 +63,9 @@ public static class TempestDefaults
 
     /// <summary>How long a graceful stop waits for running tasks: 30 s, like the .NET host.</summary>
     public static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a timed-out task gets before its worker is interrupted, and again before it is orphaned: 1 s.</summary>
+    public static readonly TimeSpan TimeoutGrace = TimeSpan.FromSeconds(1);
 
     /// <summary>How long a worker sleeps when a queue that cannot wait returned nothing: 1 s.</summary>
     public static readonly TimeSpan QueuePollInterval = TimeSpan.FromSeconds(1);

@@ -37,6 +37,20 @@ public abstract class TempestMessage
     [EditorBrowsable(EditorBrowsableState.Never)]
     protected internal abstract ValueTask InvokeAsync(TempestTask task, CancellationToken cancellationToken);
 
+    /// <summary>The task's timeout (<see cref="TempestTaskAttribute.TimeoutSeconds"/>), or <see langword="null"/> for none.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    protected internal virtual TimeSpan? Timeout => null;
+
+    /// <summary>
+    /// Runs the task's callbacks for <paramref name="status"/> (after-success, after-failure given
+    /// <paramref name="exception"/>, after-timeout) in declared order, base class first. Each runs on its
+    /// own: one that throws is handed to <paramref name="onFailure"/> and the next still runs.
+    /// </summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    protected internal virtual void RunCallbacks(TempestTask task, TempestTaskStatus status, Exception? exception, TempestCallbackFailure onFailure)
+    {
+    }
+
     /// <summary>Writes the arguments as the JSON array elements that follow the id and the task name.</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
     protected internal abstract void WriteArguments(Utf8JsonWriter writer);
@@ -47,3 +61,7 @@ public abstract class TempestMessage
     /// <inheritdoc/>
     public override string ToString() => ToJson();
 }
+
+/// <summary>Told about a task callback that threw: the task, the callback's method name and the exception.</summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public delegate void TempestCallbackFailure(TempestTask task, string callback, Exception exception);

@@ -25,6 +25,10 @@ public class DiagnosticTests
                     "[TempestTask] public sealed class A : TempestTask { public void Process() { } } [TempestTask(\"b\")] public sealed class B : TempestTask { public void Process() { } }" },
         { "TT0010", "public class Outer { [Tempest] public partial class E; }", "public partial class Outer { [Tempest] public partial class E; }" },
         { "TT0010", "[Tempest] public partial class E<T>;", "[Tempest] public partial class E;" },
+        { "TT0012", "[TempestTask(TimeoutSeconds = -1)] public sealed class T : TempestTask { public void Process() { } }", "[TempestTask(TimeoutSeconds = 1.5)] public sealed class T : TempestTask { public void Process() { } }" },
+        { "TT0013", "[TempestTask] public sealed class T : TempestTask { public void Process() { } [AfterSuccess] public void Done(int x) { } }", "[TempestTask] public sealed class T : TempestTask { public void Process() { } [AfterSuccess] public void Done() { } }" },
+        { "TT0013", "[TempestTask] public sealed class T : TempestTask { public void Process() { } [AfterFailure] private void Failed(Exception e) { } }", "[TempestTask] public sealed class T : TempestTask { public void Process() { } [AfterFailure] internal void Failed(Exception e) { } }" },
+        { "TT0013", "[TempestTask] public sealed class T : TempestTask { public void Process() { } [AfterTimeout] public static void Late() { } }", "[TempestTask] public sealed class T : TempestTask { public void Process() { } [AfterTimeout] public void Late() { } }" },
         { "TT0011", "[TempestTask(\" \")] public sealed class T : TempestTask { public void Process() { } }", "[TempestTask(\"t\")] public sealed class T : TempestTask { public void Process() { } }" },
     };
 

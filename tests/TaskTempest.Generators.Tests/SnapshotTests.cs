@@ -94,4 +94,34 @@ public class SnapshotTests
         foreach (var source in result.Results.Single().GeneratedSources)
             Snapshots.Verify(nameof(SnapshotTests), source.HintName, source.SourceText.ToString());
     }
+
+    [Fact]
+    public void Timeout_and_callbacks_with_an_inherited_task()
+    {
+        var (result, output) = GeneratorHarness.Run("""
+            using System;
+            using TaskTempest;
+
+            namespace Jobs;
+
+            [TempestTask(TimeoutSeconds = 1.5)]
+            public class Mailer : TempestTask
+            {
+                public void Process(string to) { }
+                [AfterSuccess] public void Sent() { }
+                [AfterFailure] public void Bounced(Exception exception) { }
+            }
+
+            [TempestTask("urgent-mail")]
+            public sealed class UrgentMailer : Mailer
+            {
+                [AfterSuccess] internal void Logged() { }
+                [AfterTimeout] public void Late() { }
+            }
+            """);
+
+        Assert.Empty(GeneratorHarness.AllDiagnostics(result, output));
+        foreach (var source in result.Results.Single().GeneratedSources)
+            Snapshots.Verify(nameof(SnapshotTests), source.HintName, source.SourceText.ToString());
+    }
 }

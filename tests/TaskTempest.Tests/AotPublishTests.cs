@@ -62,7 +62,7 @@ public sealed partial class AotPublishTests(ITestOutputHelper output)
         output.WriteLine(await stdout);
         Assert.Equal("", await stderr);
         Assert.Equal(0, process.ExitCode);
-        Assert.Contains("stopped (Interrupt): 10 started, 10 success, 0 failure, 0 aborted", await stdout, StringComparison.Ordinal);
+        Assert.Contains("stopped (Interrupt): 10 started, 10 success, 0 failure, 0 timeout, 0 aborted", await stdout, StringComparison.Ordinal);
         var main = File.ReadAllLines(mainLog);
         Assert.Equal(10, main.Count(l => StartedLine().IsMatch(l)));
         Assert.Contains(main, l => l.EndsWith("[INFO] shutdown requested (Interrupt): waiting up to 30 s for running tasks", StringComparison.Ordinal));

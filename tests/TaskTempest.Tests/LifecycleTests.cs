@@ -281,7 +281,7 @@ public class LifecycleTests
         AssertLine(main, Stamp + $@"\[INFO\] \{{{logged}\}} <logging-task> started$");
         AssertLine(main, Stamp + $@"\[INFO\] \{{{logged}\}} <logging-task> success \d+\.\d{{4}}$");
         AssertLine(main, Stamp + $@"\[ERROR\] \{{{failed}\}} <Failing> failure \d+\.\d{{4}}$");
-        AssertLine(main, Stamp + @"\[INFO\] shutdown: stopped \(StopRequested\): 3 started, 2 success, 1 failure, 0 aborted$");
+        AssertLine(main, Stamp + @"\[INFO\] shutdown: stopped \(StopRequested\): 3 started, 2 success, 1 failure, 0 timeout, 0 aborted$");
 
         var task = File.ReadAllLines(Path.Combine(root, "Second.task.log"));
         AssertLine(task, Stamp + $@"\[INFO\] \{{{logged}\}} <logging-task> said hello$");

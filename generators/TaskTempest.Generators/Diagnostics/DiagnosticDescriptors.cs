@@ -69,6 +69,16 @@ public static class DiagnosticDescriptors
         "The task class '{0}' sets an empty wire name",
         "Give a non-empty name, or use [TempestTask] for the class name.");
 
+    public static readonly DiagnosticDescriptor InvalidTimeout = Error("TT0012",
+        "Timeout must be zero or positive",
+        "The task class '{0}' sets TimeoutSeconds = {1}; a timeout is a number of seconds, 0 for none",
+        "Set TimeoutSeconds to a positive number of seconds, or leave it out for no timeout.");
+
+    public static readonly DiagnosticDescriptor CallbackSignature = Error("TT0013",
+        "Task callback has the wrong shape",
+        "The callback '{0}.{1}' {2}",
+        "A callback is an instance method the engine can call, returning void: [AfterSuccess] and [AfterTimeout] take no parameters, [AfterFailure] takes the Exception or nothing.");
+
     public static readonly DiagnosticDescriptor UnexpectedError = new("TT9999",
         "TaskTempest generator failed unexpectedly",
         "The TaskTempest generator failed while processing '{0}': {1}. Please report this with the code that triggers it.",
@@ -80,7 +90,7 @@ public static class DiagnosticDescriptors
     {
         EngineNotPartial, TaskNotATempestTask, TaskNotConstructible, ProcessMethodMissing, ProcessReturnType,
         ProcessRefParameter, ParameterNotCarriable, InvalidThreads, DuplicateTaskName, EngineShape, InvalidWireName,
-        UnexpectedError,
+        InvalidTimeout, CallbackSignature, UnexpectedError,
     }.ToDictionary(d => d.Id);
 
     public static DiagnosticDescriptor ById(string id) => s_byId[id];

@@ -59,6 +59,13 @@ internal static class MessageEmitter
                             break;
                     }
                 });
+                if (task.TimeoutTicks > 0)
+                {
+                    w.Line();
+                    w.Line("/// <inheritdoc/>");
+                    w.Line($"protected override global::System.TimeSpan? Timeout => global::System.TimeSpan.FromTicks({task.TimeoutTicks});");
+                }
+                if (task.Callbacks.Count > 0) EmitCallbacks(w, task);
                 w.Line();
                 w.Line("/// <inheritdoc/>");
                 w.Block("protected override void WriteArguments(global::System.Text.Json.Utf8JsonWriter writer)", () =>
@@ -77,6 +84,33 @@ internal static class MessageEmitter
             });
         });
         return w.ToString();
+    }
+
+    private static void EmitCallbacks(SourceWriter w, TaskModel task)
+    {
+        w.Line();
+        w.Line("/// <inheritdoc/>");
+        w.Block("protected override void RunCallbacks(global::TaskTempest.TempestTask task, global::TaskTempest.TempestTaskStatus status, global::System.Exception? exception, global::TaskTempest.TempestCallbackFailure onFailure)", () =>
+        {
+            w.Line($"var self = ({task.FullyQualifiedName})task;");
+            w.Block("switch (status)", () =>
+            {
+                foreach (var (kind, status) in new[] { (CallbackKind.Success, "Success"), (CallbackKind.Failure, "Failure"), (CallbackKind.Timeout, "Timeout") })
+                {
+                    var callbacks = task.Callbacks.Where(c => c.Kind == kind).ToList();
+                    if (callbacks.Count == 0) continue;
+                    w.Line($"case global::TaskTempest.TempestTaskStatus.{status}:");
+                    foreach (var callback in callbacks)
+                    {
+                        // Each callback on its own: one that throws is reported and the next still runs.
+                        string argument = callback.TakesException ? "exception!" : "";
+                        w.Line($"    try {{ self.{callback.MethodName}({argument}); }}");
+                        w.Line($"    catch (global::System.Exception e) {{ onFailure(task, {Literal(callback.MethodName.TrimStart('@'))}, e); }}");
+                    }
+                    w.Line("    break;");
+                }
+            });
+        });
     }
 
     private static string Local(ParameterModel parameter) => "arg_" + parameter.Name.TrimStart('@');

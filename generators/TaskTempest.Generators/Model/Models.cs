@@ -22,6 +22,12 @@ public sealed record ParameterModel(
     string Name, string Type, bool IsCancellationToken, bool IsParams, string? DefaultValue,
     string ReadExpression, string WriteStatement);
 
+/// <summary>Which status a task callback follows.</summary>
+public enum CallbackKind { Success, Failure, Timeout }
+
+/// <summary>A task callback: a method of the task class (or a base) marked [AfterSuccess], [AfterFailure] or [AfterTimeout].</summary>
+public sealed record CallbackModel(CallbackKind Kind, string MethodName, bool TakesException);
+
 /// <summary>A valid [TempestTask] class: everything needed to emit its message class and Submit methods.</summary>
 public sealed record TaskModel(
     string WireName,
@@ -33,6 +39,8 @@ public sealed record TaskModel(
     string ProcessMethodName,
     ProcessReturn Return,
     EquatableArray<ParameterModel> Parameters,
+    long TimeoutTicks,
+    EquatableArray<CallbackModel> Callbacks,
     LocationInfo? Location)
 {
     public string MessageFullName => $"global::{MessageNamespace}.{MessageClassName}";

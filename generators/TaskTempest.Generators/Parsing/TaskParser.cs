@@ -37,9 +37,19 @@ internal static class TaskParser
                 if (wireName.Trim().Length == 0) Report(DiagnosticDescriptors.InvalidWireName, className);
             }
 
-            var processMethods = type.GetMembers(KnownNames.ProcessMethod).OfType<IMethodSymbol>()
-                .Where(m => m.MethodKind == MethodKind.Ordinary && !m.IsStatic && m.DeclaredAccessibility == Accessibility.Public)
-                .ToList();
+            // A derived task keeps its base task's timeout unless it sets its own.
+            double timeoutSeconds = InheritedNamedArgument(type, "TimeoutSeconds") is double seconds ? seconds : 0;
+            if (!(timeoutSeconds >= 0) || double.IsInfinity(timeoutSeconds) || timeoutSeconds > TimeSpan.MaxValue.TotalSeconds / 2)
+                Report(DiagnosticDescriptors.InvalidTimeout, className, timeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            var callbacks = ParseCallbacks(type, className, Report);
+
+            // The most derived class that declares Process decides (a derived task may inherit it).
+            var processMethods = new List<IMethodSymbol>();
+            for (INamedTypeSymbol? current = type; current is not null && processMethods.Count == 0; current = current.BaseType)
+            {
+                processMethods.AddRange(current.GetMembers(KnownNames.ProcessMethod).OfType<IMethodSymbol>()
+                    .Where(m => m.MethodKind == MethodKind.Ordinary && !m.IsStatic && m.DeclaredAccessibility == Accessibility.Public));
+            }
             if (processMethods.Count == 0)
             {
                 Report(DiagnosticDescriptors.ProcessMethodMissing, className, "declares no public instance method named Process");
@@ -77,6 +87,8 @@ internal static class TaskParser
                 ProcessMethodName: process.Name,
                 Return: returns.Value,
                 Parameters: parameters.ToEquatableArray(),
+                TimeoutTicks: (long)Math.Round(timeoutSeconds * TimeSpan.TicksPerSecond),
+                Callbacks: callbacks.ToEquatableArray(),
                 Location: location);
             return new(model, EquatableArray<DiagnosticInfo>.Empty);
         }
@@ -85,6 +97,76 @@ internal static class TaskParser
             Report(DiagnosticDescriptors.UnexpectedError, type.Name, e.Message);
             return new(null, diagnostics.ToEquatableArray());
         }
+    }
+
+    /// <summary>A named argument of [TempestTask] on the type or, where it does not set it, on the nearest base task that does.</summary>
+    private static object? InheritedNamedArgument(INamedTypeSymbol type, string name)
+    {
+        for (INamedTypeSymbol? current = type; current is not null; current = current.BaseType)
+        {
+            var attribute = current.GetAttributes().FirstOrDefault(a => a.AttributeClass?.ToDisplayString() == KnownNames.TempestTaskAttribute);
+            if (attribute is null) continue;
+            foreach (var argument in attribute.NamedArguments)
+            {
+                if (argument.Key == name) return argument.Value.Value;
+            }
+        }
+        return null;
+    }
+
+    /// <summary>The callbacks of the task and its base classes, base first, each class's in declared order.</summary>
+    private static List<CallbackModel> ParseCallbacks(INamedTypeSymbol type, string className, Action<DiagnosticDescriptor, string[]> report)
+    {
+        var chain = new List<INamedTypeSymbol>();
+        for (INamedTypeSymbol? current = type; current is not null && current.ToDisplayString() != KnownNames.TempestTask; current = current.BaseType)
+            chain.Insert(0, current);
+
+        var callbacks = new List<CallbackModel>();
+        foreach (var declaring in chain)
+        {
+            foreach (var method in declaring.GetMembers().OfType<IMethodSymbol>())
+            {
+                CallbackKind? kind = null;
+                foreach (var attribute in method.GetAttributes())
+                {
+                    switch (attribute.AttributeClass?.ToDisplayString())
+                    {
+                        case KnownNames.AfterSuccessAttribute: kind = CallbackKind.Success; break;
+                        case KnownNames.AfterFailureAttribute: kind = CallbackKind.Failure; break;
+                        case KnownNames.AfterTimeoutAttribute: kind = CallbackKind.Timeout; break;
+                    }
+                }
+                if (kind is null || method.IsOverride) continue; // an override runs where its base method is listed
+
+                string? problem = CallbackProblem(method, kind.Value);
+                if (problem is not null)
+                {
+                    report(DiagnosticDescriptors.CallbackSignature, [className, method.Name, problem]);
+                    continue;
+                }
+                callbacks.Add(new CallbackModel(kind.Value, Escape(method.Name), TakesException: method.Parameters.Length == 1));
+            }
+        }
+        return callbacks;
+    }
+
+    private static string? CallbackProblem(IMethodSymbol method, CallbackKind kind)
+    {
+        if (method.IsStatic) return "is static; callbacks run on the task instance";
+        if (method.IsGenericMethod) return "is generic";
+        if (!method.ReturnsVoid) return $"returns '{method.ReturnType.ToDisplayString()}'; a callback returns void";
+        if (method.DeclaredAccessibility is not (Accessibility.Public or Accessibility.Internal or Accessibility.ProtectedOrInternal))
+            return "is not public or internal, so the generated code cannot call it";
+        if (kind == CallbackKind.Failure)
+        {
+            if (method.Parameters.Length > 1 || method.Parameters.Length == 1 && method.Parameters[0].Type.ToDisplayString() != "System.Exception")
+                return "must take one System.Exception parameter, or none";
+        }
+        else if (method.Parameters.Length > 0)
+        {
+            return "must take no parameters";
+        }
+        return null;
     }
 
     private static ProcessReturn? ProcessReturnOf(IMethodSymbol process, string className, Action<DiagnosticDescriptor, string[]> report)

@@ -29,8 +29,13 @@ internal sealed class EngineRun(TempestEngine engine)
     private readonly TimeSpan _pollInterval = engine.Options.QueuePollInterval;
     private int _stopFlag;
     private volatile bool _ended; // the logs are closed: late workers must not log, and leave quietly
+    private readonly TimeSpan _timeoutGrace = engine.Options.TimeoutGrace;
+    private readonly int _maxOrphans = engine.Options.MaxOrphanedWorkers ?? engine.Threads;
+    private readonly Lock _workersLock = new();
+    private readonly List<Worker> _workers = []; // grows when orphaned workers are replaced
+    private int _orphans;
     private TempestLogs _logs = null!;
-    private Worker[] _workers = [];
+    private TempestCallbackFailure _callbackFailed = null!;
 
     public void RequestStop(TempestStopReason reason)
     {
@@ -44,6 +49,7 @@ internal sealed class EngineRun(TempestEngine engine)
         var options = engine.Options;
         ValidateOptions(options);
         _logs = new TempestLogs(engine.Name, options);
+        _callbackFailed = OnCallbackFailed;
         try
         {
             return await RunWorkersAsync(cancellationToken).ConfigureAwait(false);
@@ -64,20 +70,9 @@ internal sealed class EngineRun(TempestEngine engine)
         using var interrupt = engine.Options.HandleSignals ? OnSignal(PosixSignal.SIGINT, TempestStopReason.Interrupt) : null;
         using var terminate = engine.Options.HandleSignals ? OnSignal(PosixSignal.SIGTERM, TempestStopReason.Terminate) : null;
 
-        _workers = new Worker[engine.Threads];
-        var threads = new Thread[engine.Threads];
-        for (int i = 0; i < _workers.Length; i++)
-        {
-            var worker = _workers[i] = new Worker(i);
-            threads[i] = new Thread(() => WorkerLoop(worker))
-            {
-                IsBackground = true, // a task stuck past shutdown must not keep the process alive
-                Name = $"{engine.Name} worker {i + 1}",
-            };
-        }
         main.ZLogInformation($"thread pool initialized ({engine.Threads} threads)");
         main.ZLogInformation($"dispatcher initialized (queue: {_queue.GetType().Name})");
-        foreach (var thread in threads) thread.Start();
+        for (int i = 0; i < engine.Threads; i++) StartWorker();
 
         var reason = await _stopRequested.Task.ConfigureAwait(false);
         var timeout = engine.Options.ShutdownTimeout;
@@ -87,15 +82,16 @@ internal sealed class EngineRun(TempestEngine engine)
         var aborted = new List<string>();
         try
         {
-            await Task.WhenAll(_workers.Select(w => w.Exited.Task)).WaitAsync(timeout, _time).ConfigureAwait(false);
+            await Task.WhenAll(Workers.Select(w => w.Exited.Task)).WaitAsync(timeout, _time).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
             await AbortRunningTasksAsync(aborted).ConfigureAwait(false);
         }
 
-        var result = new TempestRunResult(reason,
-            _workers.Sum(w => w.Started), _workers.Sum(w => w.Succeeded), _workers.Sum(w => w.Failed), aborted);
+        var workers = Workers;
+        var result = new TempestRunResult(reason, workers.Sum(w => w.Started), workers.Sum(w => w.Succeeded),
+            workers.Sum(w => w.Failed), workers.Sum(w => Interlocked.Read(ref w.TimedOut)), aborted);
         main.ZLogInformation($"shutdown: {result}");
         return result;
     }
@@ -107,6 +103,10 @@ internal sealed class EngineRun(TempestEngine engine)
             && (options.ShutdownTimeout < TimeSpan.Zero || options.ShutdownTimeout.TotalMilliseconds > int.MaxValue))
             throw new ArgumentOutOfRangeException(nameof(options), options.ShutdownTimeout,
                 "ShutdownTimeout must be between 0 and 24 days, or Timeout.InfiniteTimeSpan to wait forever.");
+        if (options.TimeoutGrace < TimeSpan.Zero || options.TimeoutGrace.TotalMilliseconds > int.MaxValue)
+            throw new ArgumentOutOfRangeException(nameof(options), options.TimeoutGrace, "TimeoutGrace must be between 0 and 24 days.");
+        if (options.MaxOrphanedWorkers < 0)
+            throw new ArgumentOutOfRangeException(nameof(options), options.MaxOrphanedWorkers, "MaxOrphanedWorkers cannot be negative.");
         if (options.QueuePollInterval <= TimeSpan.Zero || options.QueuePollInterval.TotalMilliseconds > int.MaxValue)
             throw new ArgumentOutOfRangeException(nameof(options), options.QueuePollInterval,
                 "QueuePollInterval must be more than 0 (a queue that cannot wait would be polled in a busy loop) and at most 24 days.");
@@ -123,7 +123,7 @@ internal sealed class EngineRun(TempestEngine engine)
     private async Task AbortRunningTasksAsync(List<string> aborted)
     {
         var idle = new List<Task>();
-        foreach (var worker in _workers)
+        foreach (var worker in Workers)
         {
             if (worker.Close() is not { } message)
             {
@@ -165,6 +165,27 @@ internal sealed class EngineRun(TempestEngine engine)
         }
     }
 
+    private Worker[] Workers
+    {
+        get { lock (_workersLock) return [.. _workers]; }
+    }
+
+    private void StartWorker()
+    {
+        Worker worker;
+        lock (_workersLock)
+        {
+            worker = new Worker(_workers.Count);
+            _workers.Add(worker);
+        }
+        worker.Thread = new Thread(() => WorkerLoop(worker))
+        {
+            IsBackground = true, // a task stuck past shutdown must not keep the process alive
+            Name = $"{engine.Name} worker {worker.Index + 1}",
+        };
+        worker.Thread.Start();
+    }
+
     private static string FormatTimeout(TimeSpan timeout) =>
         timeout == Timeout.InfiniteTimeSpan ? "forever" : $"{timeout.TotalSeconds:0.###} s";
 
@@ -187,7 +208,7 @@ internal sealed class EngineRun(TempestEngine engine)
                         Wait(ReturnToQueueAsync(message, "it was dequeued while stopping"));
                         break;
                     }
-                    Execute(worker, message);
+                    if (!Execute(worker, message)) break; // the slot was taken from it: aborted or orphaned
                 }
                 catch (Exception e) when (!_ended)
                 {
@@ -278,18 +299,22 @@ internal sealed class EngineRun(TempestEngine engine)
         }
     }
 
-    private void Execute(Worker worker, TempestMessage message)
+    /// <summary>Runs one job on its worker; false when the slot was taken from the worker meanwhile (it must leave).</summary>
+    private bool Execute(Worker worker, TempestMessage message)
     {
-        var main = _logs.Main;
         long started = _time.GetTimestamp();
-        main.ZLogInformation($"{{{message.Id}}} <{message.TaskName}> started");
+        _logs.Main.ZLogInformation($"{{{message.Id}}} <{message.TaskName}> started");
 
+        // Only a task with a timeout pays for a token source and a timer.
+        using var deadline = message.Timeout is { } timeout ? new Deadline(this, worker, message, started, timeout) : null;
+        TempestTask? task = null;
         Exception? error = null;
         try
         {
-            var task = message.CreateTask();
+            task = message.CreateTask();
             task.Attach(message, _logs.Task);
-            var processed = message.InvokeAsync(task, _aborting.Token);
+            if (deadline is not null) deadline.Task = task;
+            var processed = message.InvokeAsync(task, deadline?.Token ?? _aborting.Token);
             if (!processed.IsCompletedSuccessfully) processed.AsTask().GetAwaiter().GetResult();
         }
         catch (Exception e)
@@ -297,20 +322,169 @@ internal sealed class EngineRun(TempestEngine engine)
             error = e;
         }
 
-        if (!worker.TryEnd(message)) return; // shutdown reported it aborted and returned its message
+        bool ended = deadline is null ? worker.TryEnd(message) : worker.TryEndTimed(message);
         double seconds = _time.GetElapsedTime(started).TotalSeconds;
-        if (error is null)
+        if (!ended)
         {
-            worker.Succeeded++;
-            main.ZLogInformation($"{{{message.Id}}} <{message.TaskName}> success {seconds:0.0000}");
+            if (worker.Orphaned)
+                _logs.Main.ZLogWarning($"{{{message.Id}}} <{message.TaskName}> returned after {seconds:0.0000} s on orphaned worker {worker.Index + 1}; it had already timed out");
+            return false;
         }
-        else
+
+        var status = deadline?.Expired == true ? TempestTaskStatus.Timeout
+            : error is null ? TempestTaskStatus.Success : TempestTaskStatus.Failure;
+        switch (status)
         {
-            worker.Failed++;
-            main.ZLogError($"{{{message.Id}}} <{message.TaskName}> failure {seconds:0.0000}");
-            _logs.Task.ZLogError(error, $"{{{message.Id}}} <{message.TaskName}> failure");
+            case TempestTaskStatus.Success: worker.Succeeded++; break;
+            case TempestTaskStatus.Failure: worker.Failed++; break;
+            default: Interlocked.Increment(ref worker.TimedOut); break;
+        }
+        Finish(message, task, status, error, seconds);
+        return true;
+    }
+
+    /// <summary>The end of a job, whoever saw it end: the final main-log line, the task log, callbacks, the queue.</summary>
+    private void Finish(TempestMessage message, TempestTask? task, TempestTaskStatus status, Exception? error, double seconds)
+    {
+        // Callbacks first: once the final line is in the main log, everything about the job is done.
+        if (task is not null) message.RunCallbacks(task, status, error, _callbackFailed);
+        var main = _logs.Main;
+        switch (status)
+        {
+            case TempestTaskStatus.Success:
+                main.ZLogInformation($"{{{message.Id}}} <{message.TaskName}> success {seconds:0.0000}");
+                break;
+            case TempestTaskStatus.Failure:
+                main.ZLogError($"{{{message.Id}}} <{message.TaskName}> failure {seconds:0.0000}");
+                _logs.Task.ZLogError(error, $"{{{message.Id}}} <{message.TaskName}> failure");
+                break;
+            default:
+                main.ZLogWarning($"{{{message.Id}}} <{message.TaskName}> timeout {seconds:0.0000}");
+                if (error is not null and not OperationCanceledException and not ThreadInterruptedException)
+                    _logs.Task.ZLogWarning(error, $"{{{message.Id}}} <{message.TaskName}> timeout; then Process threw");
+                break;
         }
         if (_acknowledging is not null) Wait(_acknowledging.AcknowledgeAsync(message));
+    }
+
+    private void OnCallbackFailed(TempestTask task, string callback, Exception exception)
+    {
+        // The task's status stands; the original's words, with the callback's name.
+        _logs.Main.ZLogWarning($"{{{task.TaskId}}} <{task.TaskName}> failure in callback {callback}");
+        _logs.Task.ZLogWarning(exception, $"{{{task.TaskId}}} <{task.TaskName}> failure in callback {callback}");
+    }
+
+    /// <summary>
+    /// Called on a timer thread when a task ignored its cancelled token and an interrupt: the slot is
+    /// given up, the task reported <c>timeout</c>, and a new worker takes the slot's place unless the
+    /// cap of orphans is reached.
+    /// </summary>
+    private void Orphan(Deadline deadline)
+    {
+        try
+        {
+            OrphanWorker(deadline);
+        }
+        catch (Exception e) when (!_ended)
+        {
+            // This runs on a timer thread, where an escaping exception would end the process.
+            _logs.Main.ZLogError(e, $"{{{deadline.Message.Id}}} <{deadline.Message.TaskName}> orphaning its worker failed: {e.Message}");
+        }
+        catch (Exception) when (_ended)
+        {
+        }
+    }
+
+    private void OrphanWorker(Deadline deadline)
+    {
+        var worker = deadline.Worker;
+        var message = deadline.Message;
+        if (_ended || !worker.TryOrphan(message)) return;
+        Interlocked.Increment(ref worker.TimedOut);
+        double seconds = _time.GetElapsedTime(deadline.Started).TotalSeconds;
+        _logs.Main.ZLogWarning($"{{{message.Id}}} <{message.TaskName}> ignored its timeout, its cancelled token and an interrupt: worker {worker.Index + 1} is orphaned");
+        // Callbacks run here, on the watchdog's thread, while the stuck code may still hold the task instance.
+        Finish(message, deadline.Task, TempestTaskStatus.Timeout, null, seconds);
+
+        int orphans = Interlocked.Increment(ref _orphans);
+        if (_stopping.IsCancellationRequested) return;
+        if (orphans > _maxOrphans)
+        {
+            int live = Workers.Count(w => !w.Orphaned);
+            _logs.Main.ZLogCritical($"engine unhealthy: {orphans} workers orphaned (the cap is {_maxOrphans}); running on with {live} of {engine.Threads} workers");
+            return;
+        }
+        StartWorker();
+        _logs.Main.ZLogWarning($"{orphans} orphaned tasks still running beside the {engine.Threads} slots; a new worker took worker {worker.Index + 1}'s place");
+    }
+
+    /// <summary>
+    /// The timeout of one job: at the deadline its token is cancelled and it counts as <c>timeout</c>;
+    /// one grace later its worker thread is interrupted; one more and the worker is orphaned.
+    /// </summary>
+    private sealed class Deadline : IDisposable
+    {
+        private readonly EngineRun _run;
+        private readonly CancellationTokenSource _source;
+        private readonly ITimer _timer;
+        private readonly Lock _gate = new(); // the timer's steps never overlap Dispose
+        private int _stage;
+        private bool _disposed;
+        private volatile bool _expired;
+
+        public Deadline(EngineRun run, Worker worker, TempestMessage message, long started, TimeSpan timeout)
+        {
+            _run = run;
+            Worker = worker;
+            Message = message;
+            Started = started;
+            _source = CancellationTokenSource.CreateLinkedTokenSource(run._aborting.Token);
+            _timer = run._time.CreateTimer(static s => ((Deadline)s!).Step(), this, timeout, System.Threading.Timeout.InfiniteTimeSpan);
+        }
+
+        public Worker Worker { get; }
+        public TempestMessage Message { get; }
+        public long Started { get; }
+        public TempestTask? Task { get; set; }
+        public CancellationToken Token => _source.Token;
+        public bool Expired => _expired;
+
+        private void Step()
+        {
+            bool orphan = false;
+            lock (_gate)
+            {
+                if (_disposed) return;
+                switch (++_stage)
+                {
+                    case 1:
+                        _expired = true;
+                        try { _source.Cancel(); }
+                        catch (AggregateException) { } // a registration of the task's threw; the task will see its token
+
+                        _timer.Change(_run._timeoutGrace, System.Threading.Timeout.InfiniteTimeSpan);
+                        break;
+                    case 2:
+                        if (Worker.TryInterrupt(Message)) _timer.Change(_run._timeoutGrace, System.Threading.Timeout.InfiniteTimeSpan);
+                        break;
+                    default:
+                        orphan = true;
+                        break;
+                }
+            }
+            // Outside the lock: orphaning logs, runs callbacks and starts a thread.
+            if (orphan) _run.Orphan(this);
+        }
+
+        public void Dispose()
+        {
+            lock (_gate)
+            {
+                _disposed = true;
+                _timer.Dispose();
+                _source.Dispose();
+            }
+        }
     }
 
     private static void Wait(ValueTask pending)

@@ -31,6 +31,20 @@ public sealed class TempestOptions
     /// (the original's <c>queue_poll_interval</c>). Default: 1 s.</summary>
     public TimeSpan QueuePollInterval { get; set; } = TempestDefaults.QueuePollInterval;
 
+    /// <summary>
+    /// How long a task that ran past its timeout gets to notice its cancelled token before its worker
+    /// thread is interrupted (breaking Sleep, Wait, Join and lock waits), and again before the worker is
+    /// given up as orphaned and replaced. Default: 1 s.
+    /// </summary>
+    public TimeSpan TimeoutGrace { get; set; } = TempestDefaults.TimeoutGrace;
+
+    /// <summary>
+    /// How many workers may be orphaned (stuck in a task that ignored its timeout, its token and an
+    /// interrupt) and replaced. Past it the engine logs itself unhealthy and runs on with fewer workers
+    /// rather than grow without bound. Default: the engine's thread count.
+    /// </summary>
+    public int? MaxOrphanedWorkers { get; set; }
+
     /// <summary>The clock for durations, log timestamps and waits. Default: <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 

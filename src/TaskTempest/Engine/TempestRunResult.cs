@@ -20,6 +20,8 @@ public enum TempestTaskStatus
     Success,
     /// <summary><c>Process</c> threw; the exception is in the task log.</summary>
     Failure,
+    /// <summary>The task ran past its timeout: its token was cancelled at the deadline. Final, like the others.</summary>
+    Timeout,
     /// <summary>Still running when shutdown's bound ran out; the message went back to the queue.</summary>
     Aborted,
 }
@@ -27,12 +29,13 @@ public enum TempestTaskStatus
 /// <summary>How a <c>Run</c> ended. A program's <c>Main</c> can return <see cref="ExitCode"/>.</summary>
 public sealed class TempestRunResult
 {
-    internal TempestRunResult(TempestStopReason stopReason, long started, long succeeded, long failed, IReadOnlyList<string> abortedTaskIds)
+    internal TempestRunResult(TempestStopReason stopReason, long started, long succeeded, long failed, long timedOut, IReadOnlyList<string> abortedTaskIds)
     {
         StopReason = stopReason;
         TasksStarted = started;
         TasksSucceeded = succeeded;
         TasksFailed = failed;
+        TasksTimedOut = timedOut;
         AbortedTaskIds = abortedTaskIds;
     }
 
@@ -48,6 +51,9 @@ public sealed class TempestRunResult
     /// <summary>Tasks that ended in failure.</summary>
     public long TasksFailed { get; }
 
+    /// <summary>Tasks that ended in timeout.</summary>
+    public long TasksTimedOut { get; }
+
     /// <summary>Ids of the tasks still running when the shutdown timeout ran out; their messages were returned to the queue.</summary>
     public IReadOnlyList<string> AbortedTaskIds { get; }
 
@@ -59,5 +65,5 @@ public sealed class TempestRunResult
 
     /// <inheritdoc/>
     public override string ToString() =>
-        $"stopped ({StopReason}): {TasksStarted} started, {TasksSucceeded} success, {TasksFailed} failure, {AbortedTaskIds.Count} aborted";
+        $"stopped ({StopReason}): {TasksStarted} started, {TasksSucceeded} success, {TasksFailed} failure, {TasksTimedOut} timeout, {AbortedTaskIds.Count} aborted";
 }

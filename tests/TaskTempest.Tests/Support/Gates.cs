@@ -33,4 +33,11 @@ public static class Recorder
     public static void Record(string taskId, string what) => s_calls[taskId] = what;
 
     public static string? Get(string taskId) => s_calls.TryGetValue(taskId, out var what) ? what : null;
+
+    private static readonly ConcurrentDictionary<string, ConcurrentQueue<string>> s_trails = new();
+
+    /// <summary>Appends a step to the task's trail (callbacks record their order here).</summary>
+    public static void Step(string taskId, string step) => s_trails.GetOrAdd(taskId, _ => new()).Enqueue(step);
+
+    public static string Trail(string taskId) => s_trails.TryGetValue(taskId, out var steps) ? string.Join(",", steps) : "";
 }

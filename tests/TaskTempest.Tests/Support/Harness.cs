@@ -15,7 +15,7 @@ public sealed class Harness<TEngine> : IAsyncDisposable, IHarness where TEngine 
 {
     private readonly Func<TEngine, int, string> _submitSum;
 
-    public Harness(Func<TempestOptions, TEngine> create, Func<TEngine, int, string> submitSum, TimeProvider? time = null, TimeSpan? shutdownTimeout = null)
+    public Harness(Func<TempestOptions, TEngine> create, Func<TEngine, int, string> submitSum, TimeProvider? time = null, TimeSpan? shutdownTimeout = null, int? maxOrphanedWorkers = null)
     {
         _submitSum = submitSum;
         Queue = new TempestMemoryQueue(time);
@@ -27,6 +27,7 @@ public sealed class Harness<TEngine> : IAsyncDisposable, IHarness where TEngine 
             HandleSignals = false,
             TimeProvider = time ?? TimeProvider.System,
             ShutdownTimeout = shutdownTimeout ?? TimeSpan.FromSeconds(30),
+            MaxOrphanedWorkers = maxOrphanedWorkers,
         };
         Engine = create(options);
     }
@@ -48,7 +49,8 @@ public sealed class Harness<TEngine> : IAsyncDisposable, IHarness where TEngine 
     /// <summary>Waits for the main log's final line for <paramref name="id"/>.</summary>
     public Task FinishedAsync(string id) => MainLog.WaitForAsync(
         lines => lines.Any(l => l.Message.StartsWith($"{{{id}}}", StringComparison.Ordinal)
-            && (l.Message.Contains("> success ", StringComparison.Ordinal) || l.Message.Contains("> failure ", StringComparison.Ordinal))),
+            && (l.Message.Contains("> success ", StringComparison.Ordinal) || l.Message.Contains("> failure ", StringComparison.Ordinal)
+                || l.Message.Contains("> timeout ", StringComparison.Ordinal))),
         $"task {id} to finish");
 
     public string SubmitSum(int n) => _submitSum(Engine, n);
@@ -67,8 +69,8 @@ public sealed class Harness<TEngine> : IAsyncDisposable, IHarness where TEngine 
 
 public static class Harness
 {
-    public static Harness<TestTempest> Test(TimeProvider? time = null, TimeSpan? shutdownTimeout = null) =>
-        new(o => new TestTempest(o), (e, n) => e.SubmitSum(n), time, shutdownTimeout);
+    public static Harness<TestTempest> Test(TimeProvider? time = null, TimeSpan? shutdownTimeout = null, int? maxOrphanedWorkers = null) =>
+        new(o => new TestTempest(o), (e, n) => e.SubmitSum(n), time, shutdownTimeout, maxOrphanedWorkers);
 
     public static Harness<SecondTempest> Second(TimeProvider? time = null, TimeSpan? shutdownTimeout = null) =>
         new(o => new SecondTempest(o), (e, n) => e.SubmitSum(n), time, shutdownTimeout);
