@@ -8,6 +8,10 @@ internal static class KnownNames
     public const string TempestTask = "TaskTempest.TempestTask";
     public const string TempestEngine = "TaskTempest.TempestEngine";
     public const string ProcessMethod = "Process";
+    public const string BeforeInitializeAttribute = "TaskTempest.BeforeInitializeAttribute";
+    public const string AfterInitializeAttribute = "TaskTempest.AfterInitializeAttribute";
+    public const string AfterTaskStartedAttribute = "TaskTempest.AfterTaskStartedAttribute";
+    public const string AfterTaskFinishedAttribute = "TaskTempest.AfterTaskFinishedAttribute";
     public const string AfterSuccessAttribute = "TaskTempest.AfterSuccessAttribute";
     public const string AfterFailureAttribute = "TaskTempest.AfterFailureAttribute";
     public const string AfterTimeoutAttribute = "TaskTempest.AfterTimeoutAttribute";

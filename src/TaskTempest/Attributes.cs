@@ -15,7 +15,60 @@ public sealed class TempestAttribute : Attribute
 
     /// <summary>How many worker threads run tasks, and so how many tasks run at once. Default: 10.</summary>
     public int Threads { get; set; } = TempestDefaults.Threads;
+
+    /// <summary>Seconds a graceful stop waits for running tasks before reporting them aborted
+    /// (the original's <c>shutdown_timeout</c>). Default: 30; <see cref="double.PositiveInfinity"/> waits forever.</summary>
+    public double ShutdownTimeoutSeconds { get; set; } = 30;
+
+    /// <summary>Seconds a worker sleeps when a queue that cannot wait returned nothing (the original's <c>queue_poll_interval</c>). Default: 1.</summary>
+    public double QueuePollIntervalSeconds { get; set; } = 1;
+
+    /// <summary>The main log file (the original's <c>log_file</c>); relative paths go under the root. Default: <c>&lt;Name&gt;.log</c>.</summary>
+    public string? LogFile { get; set; }
+
+    /// <summary>The task log file (the original's <c>task_log_file</c>). Default: <c>&lt;Name&gt;.task.log</c>.</summary>
+    public string? TaskLogFile { get; set; }
+
+    /// <summary>The main log's minimum level (the original's <c>log_level</c>). Default: Information.</summary>
+    public Microsoft.Extensions.Logging.LogLevel LogLevel { get; set; } = Microsoft.Extensions.Logging.LogLevel.Information;
+
+    /// <summary>The task log's minimum level (the original's <c>task_log_level</c>). Default: Information.</summary>
+    public Microsoft.Extensions.Logging.LogLevel TaskLogLevel { get; set; } = Microsoft.Extensions.Logging.LogLevel.Information;
+
+    /// <summary>The main log's line template (the original's <c>log_format</c>), e.g.
+    /// <c>{timestamp:yyyy/MM/dd HH:mm:ss} [{level}] {message}</c>, the default.</summary>
+    public string? LogFormat { get; set; }
+
+    /// <summary>The task log's line template (the original's <c>task_log_format</c>).</summary>
+    public string? TaskLogFormat { get; set; }
 }
+
+/// <summary>Marks an engine method to run when <c>Run</c> starts, before anything else (no parameters;
+/// the place to load a host application, or to set <c>Options.Root</c>). Several run in declared order, base engine first.</summary>
+[AttributeUsage(AttributeTargets.Method, Inherited = false, AllowMultiple = false)]
+public sealed class BeforeInitializeAttribute : Attribute;
+
+/// <summary>Marks an engine method to run once logging, the worker pool and the dispatcher exist, before the
+/// first task; it may take the main logger (<see cref="Microsoft.Extensions.Logging.ILogger"/>).</summary>
+[AttributeUsage(AttributeTargets.Method, Inherited = false, AllowMultiple = false)]
+public sealed class AfterInitializeAttribute : Attribute;
+
+/// <summary>Marks an engine method that is given a <see cref="TempestTaskEvent"/> when each task starts.</summary>
+[AttributeUsage(AttributeTargets.Method, Inherited = false, AllowMultiple = false)]
+public sealed class AfterTaskStartedAttribute : Attribute;
+
+/// <summary>Marks an engine method that is given a <see cref="TempestTaskEvent"/> when each task has ended.</summary>
+[AttributeUsage(AttributeTargets.Method, Inherited = false, AllowMultiple = false)]
+public sealed class AfterTaskFinishedAttribute : Attribute;
+
+/// <summary>What engine hooks learn about a task.</summary>
+/// <param name="TaskId">The message id.</param>
+/// <param name="TaskName">The task's wire name.</param>
+/// <param name="Status">The final status; null when the task has just started.</param>
+/// <param name="Duration">How long it ran (zero when it has just started).</param>
+/// <param name="Logger">The main logger.</param>
+public readonly record struct TempestTaskEvent(string TaskId, string TaskName, TempestTaskStatus? Status, TimeSpan Duration,
+    Microsoft.Extensions.Logging.ILogger Logger);
 
 /// <summary>
 /// Marks a class deriving from <see cref="TempestTask"/> as a task that engines can run. The class

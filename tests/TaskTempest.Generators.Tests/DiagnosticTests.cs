@@ -29,6 +29,12 @@ public class DiagnosticTests
         { "TT0013", "[TempestTask] public sealed class T : TempestTask { public void Process() { } [AfterSuccess] public void Done(int x) { } }", "[TempestTask] public sealed class T : TempestTask { public void Process() { } [AfterSuccess] public void Done() { } }" },
         { "TT0013", "[TempestTask] public sealed class T : TempestTask { public void Process() { } [AfterFailure] private void Failed(Exception e) { } }", "[TempestTask] public sealed class T : TempestTask { public void Process() { } [AfterFailure] internal void Failed(Exception e) { } }" },
         { "TT0013", "[TempestTask] public sealed class T : TempestTask { public void Process() { } [AfterTimeout] public static void Late() { } }", "[TempestTask] public sealed class T : TempestTask { public void Process() { } [AfterTimeout] public void Late() { } }" },
+        { "TT0014", "[Tempest(ShutdownTimeoutSeconds = -1)] public partial class E;", "[Tempest(ShutdownTimeoutSeconds = double.PositiveInfinity)] public partial class E;" },
+        { "TT0014", "[Tempest(QueuePollIntervalSeconds = 0)] public partial class E;", "[Tempest(QueuePollIntervalSeconds = 0.5)] public partial class E;" },
+        { "TT0015", "[Tempest(LogFormat = \"{timestamp} {when}\")] public partial class E;", "[Tempest(LogFormat = \"{timestamp:HH:mm} {level} {message}\")] public partial class E;" },
+        { "TT0015", "[Tempest(TaskLogFormat = \"{level}\")] public partial class E;", "[Tempest(TaskLogFormat = \"{level} {message}\")] public partial class E;" },
+        { "TT0016", "[Tempest] public partial class E { [AfterTaskStarted] void S(int x) { } }", "[Tempest] public partial class E { [AfterTaskStarted] void S(TempestTaskEvent e) { } }" },
+        { "TT0016", "[Tempest] public partial class E { [BeforeInitialize] int B() => 1; }", "[Tempest] public partial class E { [BeforeInitialize] static void B() { } }" },
         { "TT0011", "[TempestTask(\" \")] public sealed class T : TempestTask { public void Process() { } }", "[TempestTask(\"t\")] public sealed class T : TempestTask { public void Process() { } }" },
     };
 

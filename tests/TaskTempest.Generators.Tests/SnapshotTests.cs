@@ -124,4 +124,40 @@ public class SnapshotTests
         foreach (var source in result.Results.Single().GeneratedSources)
             Snapshots.Verify(nameof(SnapshotTests), source.HintName, source.SourceText.ToString());
     }
+
+    [Fact]
+    public void Engine_options_hooks_and_a_derived_engine()
+    {
+        var (result, output) = GeneratorHarness.Run("""
+            using Microsoft.Extensions.Logging;
+            using TaskTempest;
+
+            namespace Hosting;
+
+            [Tempest(Threads = 3, ShutdownTimeoutSeconds = double.PositiveInfinity, QueuePollIntervalSeconds = 0.5, LogFile = "logs/main.log",
+                TaskLogFile = "logs/task.log", LogLevel = LogLevel.Warning, TaskLogLevel = LogLevel.Debug, LogFormat = "{timestamp:HH:mm:ss} {level} {message}")]
+            public partial class BaseTempest
+            {
+                [BeforeInitialize] private void Load() { }
+                [AfterInitialize] private static void Ready(ILogger logger) { }
+                [AfterTaskFinished] private void Finished(TempestTaskEvent e) { }
+            }
+
+            [Tempest(Name = "worker")]
+            public sealed partial class WorkerTempest : BaseTempest
+            {
+                [AfterTaskStarted] private void Started() { }
+            }
+
+            [TempestTask]
+            public sealed class Ping : TempestTask
+            {
+                public void Process() { }
+            }
+            """);
+
+        Assert.Empty(GeneratorHarness.AllDiagnostics(result, output));
+        foreach (var source in result.Results.Single().GeneratedSources.Where(s => s.HintName.Contains("Tempest.g", StringComparison.Ordinal)))
+            Snapshots.Verify(nameof(SnapshotTests), source.HintName, source.SourceText.ToString());
+    }
 }

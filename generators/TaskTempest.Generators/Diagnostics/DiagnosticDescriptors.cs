@@ -79,6 +79,21 @@ public static class DiagnosticDescriptors
         "The callback '{0}.{1}' {2}",
         "A callback is an instance method the engine can call, returning void: [AfterSuccess] and [AfterTimeout] take no parameters, [AfterFailure] takes the Exception or nothing.");
 
+    public static readonly DiagnosticDescriptor InvalidEngineTiming = Error("TT0014",
+        "Engine timing must be a valid number of seconds",
+        "The engine '{0}' sets {1} = {2}; {3}",
+        "ShutdownTimeoutSeconds is 0 or more (double.PositiveInfinity waits forever); QueuePollIntervalSeconds is more than 0.");
+
+    public static readonly DiagnosticDescriptor InvalidLogFormat = Error("TT0015",
+        "Log format is not a valid template",
+        "The engine '{0}' sets {1} = \"{2}\": {3}",
+        "A log format is text with the placeholders {timestamp}, {timestamp:FORMAT}, {level} and {message}; {message} appears exactly once.");
+
+    public static readonly DiagnosticDescriptor HookSignature = Error("TT0016",
+        "Engine hook has the wrong shape",
+        "The hook '{0}.{1}' {2}",
+        "Engine hooks return void. [BeforeInitialize] takes no parameters; [AfterInitialize] takes the main ILogger or nothing; [AfterTaskStarted] and [AfterTaskFinished] take a TempestTaskEvent or nothing.");
+
     public static readonly DiagnosticDescriptor UnexpectedError = new("TT9999",
         "TaskTempest generator failed unexpectedly",
         "The TaskTempest generator failed while processing '{0}': {1}. Please report this with the code that triggers it.",
@@ -90,7 +105,7 @@ public static class DiagnosticDescriptors
     {
         EngineNotPartial, TaskNotATempestTask, TaskNotConstructible, ProcessMethodMissing, ProcessReturnType,
         ProcessRefParameter, ParameterNotCarriable, InvalidThreads, DuplicateTaskName, EngineShape, InvalidWireName,
-        InvalidTimeout, CallbackSignature, UnexpectedError,
+        InvalidTimeout, CallbackSignature, InvalidEngineTiming, InvalidLogFormat, HookSignature, UnexpectedError,
     }.ToDictionary(d => d.Id);
 
     public static DiagnosticDescriptor ById(string id) => s_byId[id];

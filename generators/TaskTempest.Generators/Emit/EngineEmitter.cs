@@ -37,9 +37,14 @@ internal static class EngineEmitter
         w.Line(SourceWriter.GeneratedCodeAttribute);
         w.Block($"partial class {engine.ClassName}{baseList}", () =>
         {
+            string settings = string.Join(",\n", new[] { $"Name = {MessageEmitter.Literal(engine.Name)}" }.Concat(engine.Settings).Select(x => "    " + x));
+            // A sealed engine has no derived engines to pass their configuration through it.
+            string configuredAccess = engine.IsSealed ? "private" : "protected";
             w.Lines($$"""
-                private static readonly global::TaskTempest.TempestEngineConfiguration s_tempestConfiguration =
-                    new(Name: {{MessageEmitter.Literal(engine.Name)}}, Threads: {{engine.Threads}});
+                private static readonly global::TaskTempest.TempestEngineConfiguration s_tempestConfiguration = new()
+                {
+                {{settings}},
+                };
 
                 private static {{self}}? s_default;
 
@@ -47,7 +52,7 @@ internal static class EngineEmitter
                 /// The process-wide engine for the original's class-level style (<c>{{engine.ClassName}}.Default.Submit...</c>,
                 /// <c>{{engine.ClassName}}.Default.Run()</c>), made at first use; <c>Configure</c> sets its run-time options.
                 /// </summary>
-                public static {{self}} Default =>
+                public static {{(engine.DerivesFromEngine ? "new " : "")}}{{self}} Default =>
                     global::System.Threading.Volatile.Read(ref s_default) ?? CreateDefault();
 
                 private static {{self}} CreateDefault()
@@ -57,11 +62,14 @@ internal static class EngineEmitter
                 }
 
                 /// <summary>Creates an engine with default options, then lets <c>Configure</c> change them.</summary>
-                public {{engine.ClassName}}() : this(null) { }
+                public {{engine.ClassName}}() : this(s_tempestConfiguration, null) { }
 
                 /// <summary>Creates an engine with <paramref name="options"/> (null for defaults), then lets <c>Configure</c> change them.</summary>
-                public {{engine.ClassName}}(global::TaskTempest.TempestOptions? options)
-                    : base(s_tempestConfiguration, options)
+                public {{engine.ClassName}}(global::TaskTempest.TempestOptions? options) : this(s_tempestConfiguration, options) { }
+
+                /// <summary>Used by this engine's constructors and by derived engines, which pass their own configuration.</summary>
+                {{configuredAccess}} {{engine.ClassName}}(global::TaskTempest.TempestEngineConfiguration configuration, global::TaskTempest.TempestOptions? options)
+                    : base(configuration, options)
                 {
                     Configure(Options);
                 }
@@ -69,7 +77,10 @@ internal static class EngineEmitter
                 /// <summary>Implement this partial method to set run-time options (queue, root, loggers) for every instance, <c>Default</c> included.</summary>
                 partial void Configure(global::TaskTempest.TempestOptions options);
                 """);
+            EmitHooks(w, engine.Hooks);
 
+            // A derived engine dispatches the same tasks: it inherits its base engine's Submit methods and table.
+            if (engine.DerivesFromEngine) return;
             foreach (var task in tasks) EmitSubmit(w, task);
 
             w.Line();
@@ -84,6 +95,33 @@ internal static class EngineEmitter
                 });
             });
         });
+    }
+
+    private static void EmitHooks(SourceWriter w, EquatableArray<HookModel> hooks)
+    {
+        void Override(HookKind kind, string signature, string baseCall, string argument)
+        {
+            var own = hooks.Where(h => h.Kind == kind).ToList();
+            if (own.Count == 0) return;
+            w.Line();
+            w.Line("/// <inheritdoc/>");
+            w.Block($"protected override void {signature}", () =>
+            {
+                w.Line(baseCall + ";"); // a base engine's hooks first
+                foreach (var hook in own) w.Line($"{hook.MethodName}({(hook.TakesArgument ? argument : "")});");
+            });
+        }
+
+        Override(HookKind.BeforeInitialize, "OnBeforeInitialize()", "base.OnBeforeInitialize()", "");
+        Override(HookKind.AfterInitialize, "OnAfterInitialize(global::Microsoft.Extensions.Logging.ILogger mainLogger)", "base.OnAfterInitialize(mainLogger)", "mainLogger");
+        Override(HookKind.AfterTaskStarted, "OnTaskStarted(global::TaskTempest.TempestTaskEvent taskEvent)", "base.OnTaskStarted(taskEvent)", "taskEvent");
+        Override(HookKind.AfterTaskFinished, "OnTaskFinished(global::TaskTempest.TempestTaskEvent taskEvent)", "base.OnTaskFinished(taskEvent)", "taskEvent");
+        if (hooks.Any(h => h.Kind is HookKind.AfterTaskStarted or HookKind.AfterTaskFinished))
+        {
+            w.Line();
+            w.Line("/// <inheritdoc/>");
+            w.Line("protected override bool HasTaskHooks => true;");
+        }
     }
 
     private static void EmitSubmit(SourceWriter w, TaskModel task)

@@ -46,17 +46,28 @@ public sealed record TaskModel(
     public string MessageFullName => $"global::{MessageNamespace}.{MessageClassName}";
 }
 
-/// <summary>A valid [Tempest] engine partial.</summary>
+/// <summary>Which moment an engine hook follows.</summary>
+public enum HookKind { BeforeInitialize, AfterInitialize, AfterTaskStarted, AfterTaskFinished }
+
+/// <summary>An engine method marked with a hook attribute; <paramref name="TakesArgument"/>: it takes the logger or the task event.</summary>
+public sealed record HookModel(HookKind Kind, string MethodName, bool TakesArgument);
+
+/// <summary>A valid [Tempest] engine partial, its attribute merged over its base engines' (nearest wins).</summary>
 /// <param name="Namespace">The namespace, empty for the global namespace.</param>
 /// <param name="ContainingTypes">Declarations of the partial types it is nested in, outermost first, e.g. <c>partial class Host</c>.</param>
+/// <param name="Settings">Configuration property initializers, e.g. <c>Threads = 2</c>, in a fixed order.</param>
 public sealed record EngineModel(
     string Namespace,
     EquatableArray<string> ContainingTypes,
     string ClassName,
     string FullyQualifiedName,
     bool DeclaresBaseType,
+    bool DerivesFromEngine,
+    bool IsSealed,
     string Name,
-    int Threads);
+    int Threads,
+    EquatableArray<string> Settings,
+    EquatableArray<HookModel> Hooks);
 
 /// <summary>The outcome of looking at one attributed class: a model when it is valid, and what is wrong otherwise.</summary>
 public sealed record ParseResult<T>(T? Model, EquatableArray<DiagnosticInfo> Diagnostics) where T : class;

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Globalization;
 using System.Linq;
 using System.Threading;
 using Microsoft.CodeAnalysis;
@@ -14,6 +15,57 @@ namespace TaskTempest.Generators.Parsing;
 internal static class EngineParser
 {
     private const int DefaultThreads = 10; // TempestDefaults.Threads in the runtime
+    private const double MaxSeconds = int.MaxValue / 1000.0; // what a timer accepts: about 24 days
+
+    private static readonly string[] LevelNames = ["Trace", "Debug", "Information", "Warning", "Error", "Critical", "None"];
+
+    private static string Format(double value) => value.ToString("R", CultureInfo.InvariantCulture);
+
+    private static long Ticks(double seconds) => (long)Math.Round(seconds * TimeSpan.TicksPerSecond);
+
+    private static string Literal(string value) => SymbolDisplay.FormatLiteral(value, quote: true);
+
+    /// <summary>The engine's own hook methods in declared order (a base engine's run first, from its own generated code).</summary>
+    private static List<HookModel> ParseHooks(INamedTypeSymbol type, Action<DiagnosticDescriptor, string[]> report)
+    {
+        var hooks = new List<HookModel>();
+        foreach (var method in type.GetMembers().OfType<IMethodSymbol>())
+        {
+            HookKind? kind = null;
+            foreach (var attribute in method.GetAttributes())
+            {
+                switch (attribute.AttributeClass?.ToDisplayString())
+                {
+                    case KnownNames.BeforeInitializeAttribute: kind = HookKind.BeforeInitialize; break;
+                    case KnownNames.AfterInitializeAttribute: kind = HookKind.AfterInitialize; break;
+                    case KnownNames.AfterTaskStartedAttribute: kind = HookKind.AfterTaskStarted; break;
+                    case KnownNames.AfterTaskFinishedAttribute: kind = HookKind.AfterTaskFinished; break;
+                }
+            }
+            if (kind is null) continue;
+
+            string? argumentType = kind switch
+            {
+                HookKind.AfterInitialize => "Microsoft.Extensions.Logging.ILogger",
+                HookKind.AfterTaskStarted or HookKind.AfterTaskFinished => "TaskTempest.TempestTaskEvent",
+                _ => null,
+            };
+            string? problem =
+                !method.ReturnsVoid ? $"returns '{method.ReturnType.ToDisplayString()}'; a hook returns void"
+                : method.IsGenericMethod ? "is generic"
+                : method.Parameters.Length > 1 || method.Parameters.Length == 1 && method.Parameters[0].Type.ToDisplayString() != argumentType
+                    ? argumentType is null ? "must take no parameters" : $"must take a {argumentType} or nothing"
+                : null;
+            if (problem is not null)
+            {
+                report(DiagnosticDescriptors.HookSignature, [type.Name, method.Name, problem]);
+                continue;
+            }
+            string methodName = SyntaxFacts.GetKeywordKind(method.Name) != SyntaxKind.None ? "@" + method.Name : method.Name;
+            hooks.Add(new HookModel(kind.Value, methodName, TakesArgument: method.Parameters.Length == 1));
+        }
+        return hooks;
+    }
 
     public static ParseResult<EngineModel> Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
     {
@@ -43,17 +95,57 @@ internal static class EngineParser
                 containing.Insert(0, $"partial {keyword}{outer.Identifier.Text}{outer.TypeParameterList}");
             }
 
-            string name = type.Name;
-            int threads = DefaultThreads;
-            foreach (var argument in context.Attributes[0].NamedArguments)
+            // The attribute's values, nearest engine first: a derived engine keeps what it does not set.
+            var arguments = new Dictionary<string, TypedConstant>();
+            for (INamedTypeSymbol? current = type; current is not null; current = current.BaseType)
             {
-                switch (argument.Key)
+                var attribute = current.GetAttributes().FirstOrDefault(a => a.AttributeClass?.ToDisplayString() == KnownNames.TempestAttribute);
+                if (attribute is null) continue;
+                foreach (var argument in attribute.NamedArguments)
                 {
-                    case "Name" when argument.Value.Value is string s && s.Trim().Length > 0: name = s; break;
-                    case "Threads" when argument.Value.Value is int n: threads = n; break;
+                    // The name is not inherited: each engine class has its own log files unless it says otherwise.
+                    if (argument.Key == "Name" && !SymbolEqualityComparer.Default.Equals(current, type)) continue;
+                    if (!arguments.ContainsKey(argument.Key)) arguments[argument.Key] = argument.Value;
                 }
             }
-            if (threads <= 0) Report(DiagnosticDescriptors.InvalidThreads, type.Name, threads.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+            string name = arguments.TryGetValue("Name", out var n) && n.Value is string s && s.Trim().Length > 0 ? s : type.Name;
+            int threads = arguments.TryGetValue("Threads", out var t) && t.Value is int count ? count : DefaultThreads;
+            if (threads <= 0) Report(DiagnosticDescriptors.InvalidThreads, type.Name, threads.ToString(CultureInfo.InvariantCulture));
+
+            var settings = new List<string> { $"Threads = {threads}" };
+            if (arguments.TryGetValue("ShutdownTimeoutSeconds", out var shutdown) && shutdown.Value is double shutdownSeconds)
+            {
+                if (double.IsPositiveInfinity(shutdownSeconds)) settings.Add("ShutdownTimeout = global::System.Threading.Timeout.InfiniteTimeSpan");
+                else if (!(shutdownSeconds >= 0) || shutdownSeconds > MaxSeconds)
+                    Report(DiagnosticDescriptors.InvalidEngineTiming, type.Name, "ShutdownTimeoutSeconds", Format(shutdownSeconds), "it must be 0 or more (at most 24 days), or double.PositiveInfinity to wait forever");
+                else settings.Add($"ShutdownTimeout = global::System.TimeSpan.FromTicks({Ticks(shutdownSeconds)})");
+            }
+            if (arguments.TryGetValue("QueuePollIntervalSeconds", out var poll) && poll.Value is double pollSeconds)
+            {
+                if (!(pollSeconds > 0) || pollSeconds > MaxSeconds)
+                    Report(DiagnosticDescriptors.InvalidEngineTiming, type.Name, "QueuePollIntervalSeconds", Format(pollSeconds), "it must be more than 0 (and at most 24 days), or a queue that cannot wait would be polled in a busy loop");
+                else settings.Add($"QueuePollInterval = global::System.TimeSpan.FromTicks({Ticks(pollSeconds)})");
+            }
+            foreach (var file in new[] { "LogFile", "TaskLogFile" })
+            {
+                if (arguments.TryGetValue(file, out var path) && path.Value is string p && p.Length > 0) settings.Add($"{file} = {Literal(p)}");
+            }
+            foreach (var level in new[] { "LogLevel", "TaskLogLevel" })
+            {
+                if (arguments.TryGetValue(level, out var value) && value.Value is int l)
+                    settings.Add(l is >= 0 and < 7
+                        ? $"{level} = global::Microsoft.Extensions.Logging.LogLevel.{LevelNames[l]}"
+                        : $"{level} = (global::Microsoft.Extensions.Logging.LogLevel){l}");
+            }
+            foreach (var format in new[] { "LogFormat", "TaskLogFormat" })
+            {
+                if (!arguments.TryGetValue(format, out var value) || value.Value is not string template) continue;
+                if (LogFormatCheck.Problem(template) is { } problem) Report(DiagnosticDescriptors.InvalidLogFormat, type.Name, format, template, problem);
+                else settings.Add($"{format} = {Literal(template)}");
+            }
+
+            var hooks = ParseHooks(type, Report);
 
             if (diagnostics.Count > 0) return new(null, diagnostics.ToEquatableArray());
 
@@ -64,8 +156,12 @@ internal static class EngineParser
                 ClassName: type.Name,
                 FullyQualifiedName: WireTypes.Fq(type),
                 DeclaresBaseType: declaresBaseType,
+                DerivesFromEngine: declaresBaseType && type.BaseType!.ToDisplayString() != KnownNames.TempestEngine,
+                IsSealed: type.IsSealed,
                 Name: name,
-                Threads: threads);
+                Threads: threads,
+                Settings: settings.ToEquatableArray(),
+                Hooks: hooks.ToEquatableArray());
             return new(model, EquatableArray<DiagnosticInfo>.Empty);
         }
         catch (Exception e) when (e is not OperationCanceledException)

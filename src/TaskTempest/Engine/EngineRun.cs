@@ -26,11 +26,13 @@ internal sealed class EngineRun(TempestEngine engine)
     private readonly TimeProvider _time = engine.Options.TimeProvider;
     private readonly ITempestQueue _queue = engine.Queue;
     private readonly IAcknowledgingTempestQueue? _acknowledging = engine.Queue as IAcknowledgingTempestQueue;
-    private readonly TimeSpan _pollInterval = engine.Options.QueuePollInterval;
+    private TimeSpan _pollInterval;
     private int _stopFlag;
     private volatile bool _ended; // the logs are closed: late workers must not log, and leave quietly
-    private readonly TimeSpan _timeoutGrace = engine.Options.TimeoutGrace;
-    private readonly int _maxOrphans = engine.Options.MaxOrphanedWorkers ?? engine.Threads;
+    private TimeSpan _timeoutGrace;
+    private int _maxOrphans;
+    private TimeSpan _shutdownTimeout;
+    private bool _taskEvents; // whether the engine has after-task hooks: without, the hot path builds no events
     private readonly Lock _workersLock = new();
     private readonly List<Worker> _workers = []; // grows when orphaned workers are replaced
     private int _orphans;
@@ -46,9 +48,17 @@ internal sealed class EngineRun(TempestEngine engine)
 
     public async Task<TempestRunResult> ExecuteAsync(CancellationToken cancellationToken)
     {
+        // Before anything else, as the original: the hooks may load the host application or set options (Root...).
+        engine.RaiseBeforeInitialize();
         var options = engine.Options;
-        ValidateOptions(options);
-        _logs = new TempestLogs(engine.Name, options);
+        var configuration = engine.Configuration;
+        _shutdownTimeout = options.ShutdownTimeout ?? configuration.ShutdownTimeout;
+        _pollInterval = options.QueuePollInterval ?? configuration.QueuePollInterval;
+        _timeoutGrace = options.TimeoutGrace;
+        _maxOrphans = options.MaxOrphanedWorkers ?? engine.Threads;
+        _taskEvents = engine.HasTaskHooksInternal;
+        ValidateTimings();
+        _logs = new TempestLogs(engine.Name, configuration, options);
         _callbackFailed = OnCallbackFailed;
         try
         {
@@ -72,10 +82,11 @@ internal sealed class EngineRun(TempestEngine engine)
 
         main.ZLogInformation($"thread pool initialized ({engine.Threads} threads)");
         main.ZLogInformation($"dispatcher initialized (queue: {_queue.GetType().Name})");
+        engine.RaiseAfterInitialize(main); // before the first task, as the original's after_initialize
         for (int i = 0; i < engine.Threads; i++) StartWorker();
 
         var reason = await _stopRequested.Task.ConfigureAwait(false);
-        var timeout = engine.Options.ShutdownTimeout;
+        var timeout = _shutdownTimeout;
         // Enums go in as text: ZLogger formats enum holes through a lookup that fails under NativeAOT.
         main.ZLogInformation($"shutdown requested ({reason.ToString()}): waiting up to {FormatTimeout(timeout)} for running tasks");
 
@@ -96,19 +107,18 @@ internal sealed class EngineRun(TempestEngine engine)
         return result;
     }
 
-    private static void ValidateOptions(TempestOptions options)
+    private void ValidateTimings()
     {
         // Checked when Run starts, not when shutdown first needs them.
-        if (options.ShutdownTimeout != Timeout.InfiniteTimeSpan
-            && (options.ShutdownTimeout < TimeSpan.Zero || options.ShutdownTimeout.TotalMilliseconds > int.MaxValue))
-            throw new ArgumentOutOfRangeException(nameof(options), options.ShutdownTimeout,
+        if (_shutdownTimeout != Timeout.InfiniteTimeSpan && (_shutdownTimeout < TimeSpan.Zero || _shutdownTimeout.TotalMilliseconds > int.MaxValue))
+            throw new ArgumentOutOfRangeException("options", _shutdownTimeout,
                 "ShutdownTimeout must be between 0 and 24 days, or Timeout.InfiniteTimeSpan to wait forever.");
-        if (options.TimeoutGrace < TimeSpan.Zero || options.TimeoutGrace.TotalMilliseconds > int.MaxValue)
-            throw new ArgumentOutOfRangeException(nameof(options), options.TimeoutGrace, "TimeoutGrace must be between 0 and 24 days.");
-        if (options.MaxOrphanedWorkers < 0)
-            throw new ArgumentOutOfRangeException(nameof(options), options.MaxOrphanedWorkers, "MaxOrphanedWorkers cannot be negative.");
-        if (options.QueuePollInterval <= TimeSpan.Zero || options.QueuePollInterval.TotalMilliseconds > int.MaxValue)
-            throw new ArgumentOutOfRangeException(nameof(options), options.QueuePollInterval,
+        if (_timeoutGrace < TimeSpan.Zero || _timeoutGrace.TotalMilliseconds > int.MaxValue)
+            throw new ArgumentOutOfRangeException("options", _timeoutGrace, "TimeoutGrace must be between 0 and 24 days.");
+        if (_maxOrphans < 0)
+            throw new ArgumentOutOfRangeException("options", _maxOrphans, "MaxOrphanedWorkers cannot be negative.");
+        if (_pollInterval <= TimeSpan.Zero || _pollInterval.TotalMilliseconds > int.MaxValue)
+            throw new ArgumentOutOfRangeException("options", _pollInterval,
                 "QueuePollInterval must be more than 0 (a queue that cannot wait would be polled in a busy loop) and at most 24 days.");
     }
 
@@ -304,6 +314,7 @@ internal sealed class EngineRun(TempestEngine engine)
     {
         long started = _time.GetTimestamp();
         _logs.Main.ZLogInformation($"{{{message.Id}}} <{message.TaskName}> started");
+        if (_taskEvents) RaiseTaskEvent(message, null, TimeSpan.Zero);
 
         // Only a task with a timeout pays for a token source and a timer.
         using var deadline = message.Timeout is { } timeout ? new Deadline(this, worker, message, started, timeout) : null;
@@ -364,7 +375,24 @@ internal sealed class EngineRun(TempestEngine engine)
                     _logs.Task.ZLogWarning(error, $"{{{message.Id}}} <{message.TaskName}> timeout; then Process threw");
                 break;
         }
+        if (_taskEvents) RaiseTaskEvent(message, status, TimeSpan.FromSeconds(seconds));
         if (_acknowledging is not null) Wait(_acknowledging.AcknowledgeAsync(message));
+    }
+
+    private void RaiseTaskEvent(TempestMessage message, TempestTaskStatus? status, TimeSpan duration)
+    {
+        var taskEvent = new TempestTaskEvent(message.Id!, message.TaskName, status, duration, _logs.Main);
+        try
+        {
+            if (status is null) engine.RaiseTaskStarted(taskEvent);
+            else engine.RaiseTaskFinished(taskEvent);
+        }
+        catch (Exception e)
+        {
+            string hook = status is null ? "after-task-started" : "after-task-finished";
+            _logs.Main.ZLogWarning($"{{{message.Id}}} <{message.TaskName}> failure in {hook} hook");
+            _logs.Task.ZLogWarning(e, $"{{{message.Id}}} <{message.TaskName}> failure in {hook} hook");
+        }
     }
 
     private void OnCallbackFailed(TempestTask task, string callback, Exception exception)

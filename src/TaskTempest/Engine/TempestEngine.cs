@@ -31,6 +31,9 @@ public abstract class TempestEngine
         _argumentsReader = ReadMessage;
     }
 
+    /// <summary>The compile-time configuration from the engine's attribute.</summary>
+    internal TempestEngineConfiguration Configuration => _configuration;
+
     /// <summary>The engine's name: log file names and log lines.</summary>
     public string Name => _configuration.Name;
 
@@ -123,6 +126,34 @@ public abstract class TempestEngine
             Volatile.Write(ref _run, null);
         }
     }
+
+    // ------------------------------------------------------------------ hooks (overridden by generated code)
+
+    /// <summary>Runs the engine's [BeforeInitialize] methods, base engine first.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    protected virtual void OnBeforeInitialize() { }
+
+    /// <summary>Runs the engine's [AfterInitialize] methods, base engine first.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    protected virtual void OnAfterInitialize(Microsoft.Extensions.Logging.ILogger mainLogger) { }
+
+    /// <summary>Whether the engine has [AfterTaskStarted] or [AfterTaskFinished] methods.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    protected virtual bool HasTaskHooks => false;
+
+    /// <summary>Runs the engine's [AfterTaskStarted] methods.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    protected virtual void OnTaskStarted(TempestTaskEvent taskEvent) { }
+
+    /// <summary>Runs the engine's [AfterTaskFinished] methods.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    protected virtual void OnTaskFinished(TempestTaskEvent taskEvent) { }
+
+    internal void RaiseBeforeInitialize() => OnBeforeInitialize();
+    internal void RaiseAfterInitialize(Microsoft.Extensions.Logging.ILogger mainLogger) => OnAfterInitialize(mainLogger);
+    internal bool HasTaskHooksInternal => HasTaskHooks;
+    internal void RaiseTaskStarted(TempestTaskEvent taskEvent) => OnTaskStarted(taskEvent);
+    internal void RaiseTaskFinished(TempestTaskEvent taskEvent) => OnTaskFinished(taskEvent);
 
     /// <summary>Asks a running engine to stop gracefully; <c>Run</c> returns once it has. No effect when not running.</summary>
     public void Stop() => Volatile.Read(ref _run)?.RequestStop(TempestStopReason.StopRequested);

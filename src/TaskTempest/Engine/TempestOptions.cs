@@ -1,35 +1,53 @@
 using Microsoft.Extensions.Logging;
+using TaskTempest.Logging;
 using TaskTempest.Queues;
 
 namespace TaskTempest;
 
 /// <summary>
-/// Engine settings known only at run time (the queue instance, the root folder, loggers, time).
-/// Settings known at compile time live in <see cref="TempestAttribute"/>. An engine reads these when
-/// it first needs them: the queue at the first submit, the rest when <c>Run</c> starts.
+/// An engine's run-time settings. The queue instance, the root folder, loggers and time are known only
+/// at run time; the others default to what the engine's <see cref="TempestAttribute"/> says (null here
+/// means "as the attribute says"), so a host can still override them. An engine reads these when it
+/// first needs them: the queue at the first submit, the rest when <c>Run</c> starts, after the
+/// before-initialize hooks, which may set them.
 /// </summary>
 public sealed class TempestOptions
 {
     /// <summary>The queue (the original's <c>queue</c>). Default: a new <see cref="TempestMemoryQueue"/>.</summary>
     public ITempestQueue? Queue { get; set; }
 
-    /// <summary>The folder the log files go in (the original's <c>root</c>). Default: the current directory.</summary>
+    /// <summary>The folder relative log paths go under (the original's <c>root</c>). Default: the current directory.</summary>
     public string? Root { get; set; }
 
-    /// <summary>Writes the main log instead of the file <c>&lt;Root&gt;/&lt;Name&gt;.log</c>. The engine does not dispose it.</summary>
+    /// <summary>Overrides <see cref="TempestAttribute.LogFile"/>.</summary>
+    public string? LogFile { get; set; }
+
+    /// <summary>Overrides <see cref="TempestAttribute.TaskLogFile"/>.</summary>
+    public string? TaskLogFile { get; set; }
+
+    /// <summary>Overrides <see cref="TempestAttribute.LogLevel"/>.</summary>
+    public LogLevel? LogLevel { get; set; }
+
+    /// <summary>Overrides <see cref="TempestAttribute.TaskLogLevel"/>.</summary>
+    public LogLevel? TaskLogLevel { get; set; }
+
+    /// <summary>Overrides <see cref="TempestAttribute.LogFormat"/>.</summary>
+    public string? LogFormat { get; set; }
+
+    /// <summary>Overrides <see cref="TempestAttribute.TaskLogFormat"/>.</summary>
+    public string? TaskLogFormat { get; set; }
+
+    /// <summary>Writes the main log instead of the log file (the original's <c>log_file</c> given a logger). The engine does not dispose it.</summary>
     public ILoggerFactory? MainLoggerFactory { get; set; }
 
-    /// <summary>Writes the task log instead of the file <c>&lt;Root&gt;/&lt;Name&gt;.task.log</c>. The engine does not dispose it.</summary>
+    /// <summary>Writes the task log instead of the task log file. The engine does not dispose it.</summary>
     public ILoggerFactory? TaskLoggerFactory { get; set; }
 
-    /// <summary>How long a graceful stop waits for running tasks before reporting them <c>aborted</c>
-    /// and returning their messages to the queue (the original's <c>shutdown_timeout</c>).
-    /// Default: 30 s; <see cref="Timeout.InfiniteTimeSpan"/> waits forever, as the original did.</summary>
-    public TimeSpan ShutdownTimeout { get; set; } = TempestDefaults.ShutdownTimeout;
+    /// <summary>Overrides <see cref="TempestAttribute.ShutdownTimeoutSeconds"/>; <see cref="Timeout.InfiniteTimeSpan"/> waits forever.</summary>
+    public TimeSpan? ShutdownTimeout { get; set; }
 
-    /// <summary>How long a worker sleeps when a queue that cannot wait returned nothing
-    /// (the original's <c>queue_poll_interval</c>). Default: 1 s.</summary>
-    public TimeSpan QueuePollInterval { get; set; } = TempestDefaults.QueuePollInterval;
+    /// <summary>Overrides <see cref="TempestAttribute.QueuePollIntervalSeconds"/>.</summary>
+    public TimeSpan? QueuePollInterval { get; set; }
 
     /// <summary>
     /// How long a task that ran past its timeout gets to notice its cancelled token before its worker
@@ -53,7 +71,39 @@ public sealed class TempestOptions
     public bool HandleSignals { get; set; } = true;
 }
 
-/// <summary>An engine's compile-time configuration, emitted by the generator from <see cref="TempestAttribute"/>.</summary>
-/// <param name="Name">The engine's name (log file names, log lines).</param>
-/// <param name="Threads">Worker threads: how many tasks run at once.</param>
-public sealed record TempestEngineConfiguration(string Name, int Threads);
+/// <summary>
+/// An engine's compile-time configuration, emitted by the generator from <see cref="TempestAttribute"/>
+/// (a derived engine's attribute merged over its base engine's).
+/// </summary>
+public sealed class TempestEngineConfiguration
+{
+    /// <summary>The engine's name (log file names, log lines).</summary>
+    public required string Name { get; init; }
+
+    /// <summary>Worker threads: how many tasks run at once.</summary>
+    public int Threads { get; init; } = TempestDefaults.Threads;
+
+    /// <summary>How long a graceful stop waits for running tasks.</summary>
+    public TimeSpan ShutdownTimeout { get; init; } = TempestDefaults.ShutdownTimeout;
+
+    /// <summary>How long a worker sleeps when a queue that cannot wait returned nothing.</summary>
+    public TimeSpan QueuePollInterval { get; init; } = TempestDefaults.QueuePollInterval;
+
+    /// <summary>The main log file; null for <c>&lt;Name&gt;.log</c>. Relative paths go under the root.</summary>
+    public string? LogFile { get; init; }
+
+    /// <summary>The task log file; null for <c>&lt;Name&gt;.task.log</c>. Relative paths go under the root.</summary>
+    public string? TaskLogFile { get; init; }
+
+    /// <summary>The main log's minimum level.</summary>
+    public LogLevel LogLevel { get; init; } = LogLevel.Information;
+
+    /// <summary>The task log's minimum level.</summary>
+    public LogLevel TaskLogLevel { get; init; } = LogLevel.Information;
+
+    /// <summary>The main log's line template (see <see cref="LogLineFormat"/>).</summary>
+    public string LogFormat { get; init; } = LogLineFormat.Default;
+
+    /// <summary>The task log's line template.</summary>
+    public string TaskLogFormat { get; init; } = LogLineFormat.Default;
+}

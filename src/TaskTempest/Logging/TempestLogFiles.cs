@@ -4,8 +4,8 @@ using ZLogger;
 namespace TaskTempest.Logging;
 
 /// <summary>
-/// The default main log and task log: plain-text files written by ZLogger in the original's line
-/// shape, <c>YYYY/MM/DD HH:MM:SS [LEVEL] message</c>.
+/// The default main log and task log: plain-text files written by ZLogger, each line shaped by a
+/// <see cref="LogLineFormat"/> (the original's <c>YYYY/MM/DD HH:MM:SS [LEVEL] message</c> by default).
 /// </summary>
 public static class TempestLogFiles
 {
@@ -13,8 +13,10 @@ public static class TempestLogFiles
     /// Creates a logger factory that writes every category to one file at <paramref name="path"/>
     /// (appending; the folder is created), at <paramref name="minimumLevel"/> and above.
     /// </summary>
-    public static ILoggerFactory CreateFactory(string path, LogLevel minimumLevel = LogLevel.Information, TimeProvider? timeProvider = null)
+    public static ILoggerFactory CreateFactory(string path, LogLevel minimumLevel = LogLevel.Information,
+        LogLineFormat? format = null, TimeProvider? timeProvider = null)
     {
+        format ??= LogLineFormat.Parse(LogLineFormat.Default);
         string? folder = Path.GetDirectoryName(Path.GetFullPath(path));
         if (folder is not null) Directory.CreateDirectory(folder);
 
@@ -25,27 +27,37 @@ public static class TempestLogFiles
             logging.AddZLoggerFile(path, options =>
             {
                 options.TimeProvider = timeProvider;
-                // A line that fails to format is reported, never silently half-written.
-                options.InternalErrorLogger = static e => Console.Error.WriteLine($"TaskTempest: a log line could not be written: {e}");
                 // A writer that falls behind makes loggers wait instead of growing the buffer without bound.
                 options.FullMode = BackgroundBufferFullMode.Block;
-                options.UsePlainTextFormatter(formatter => formatter.SetPrefixFormatter(
-                    $"{0:yyyy/MM/dd HH:mm:ss} [{1}] ",
-                    static (in MessageTemplate template, in LogInfo info) =>
-                        template.Format(info.Timestamp.Local.DateTime, LevelName(info.LogLevel))));
+                // A line that fails to format is reported, never silently half-written.
+                options.InternalErrorLogger = static e => Console.Error.WriteLine($"TaskTempest: a log line could not be written: {e}");
+                options.UsePlainTextFormatter(formatter =>
+                {
+                    formatter.SetPrefixFormatter($"", (in MessageTemplate template, in LogInfo info) => Write(template, info, format.Prefix));
+                    if (format.Suffix.Count > 0)
+                        formatter.SetSuffixFormatter($"", (in MessageTemplate template, in LogInfo info) => Write(template, info, format.Suffix));
+                });
             });
         });
     }
 
-    /// <summary>The original's level names: DEBUG, INFO, WARN, ERROR, FATAL.</summary>
-    public static string LevelName(LogLevel level) => level switch
+    private static void Write(MessageTemplate template, LogInfo info, IReadOnlyList<LogLineFormat.Part> parts)
     {
-        LogLevel.Trace => "TRACE",
-        LogLevel.Debug => "DEBUG",
-        LogLevel.Information => "INFO",
-        LogLevel.Warning => "WARN",
-        LogLevel.Error => "ERROR",
-        LogLevel.Critical => "FATAL",
-        _ => "NONE",
-    };
+        using var writer = template.GetUtf8StringWriter();
+        foreach (var part in parts)
+        {
+            switch (part.Kind)
+            {
+                case LogLineFormat.PartKind.Literal:
+                    writer.AppendLiteral(part.Text);
+                    break;
+                case LogLineFormat.PartKind.Timestamp:
+                    writer.AppendFormatted(info.Timestamp.Local.DateTime, format: part.Text);
+                    break;
+                default:
+                    writer.AppendLiteral(LogLineFormat.LevelName(info.LogLevel));
+                    break;
+            }
+        }
+    }
 }

@@ -8,13 +8,20 @@ internal sealed class TempestLogs : IDisposable
     private readonly ILoggerFactory? _ownedMainFactory;
     private readonly ILoggerFactory? _ownedTaskFactory;
 
-    public TempestLogs(string engineName, TempestOptions options)
+    public TempestLogs(string engineName, TempestEngineConfiguration configuration, TempestOptions options)
     {
         string root = options.Root ?? Directory.GetCurrentDirectory();
+        // Formats are parsed before any file opens, so a bad one fails Run at once.
+        var mainFormat = LogLineFormat.Parse(options.LogFormat ?? configuration.LogFormat);
+        var taskFormat = LogLineFormat.Parse(options.TaskLogFormat ?? configuration.TaskLogFormat);
         var mainFactory = options.MainLoggerFactory
-            ?? (_ownedMainFactory = TempestLogFiles.CreateFactory(Path.Combine(root, engineName + ".log"), timeProvider: options.TimeProvider));
+            ?? (_ownedMainFactory = TempestLogFiles.CreateFactory(
+                Path.Combine(root, options.LogFile ?? configuration.LogFile ?? engineName + ".log"),
+                options.LogLevel ?? configuration.LogLevel, mainFormat, options.TimeProvider));
         var taskFactory = options.TaskLoggerFactory
-            ?? (_ownedTaskFactory = TempestLogFiles.CreateFactory(Path.Combine(root, engineName + ".task.log"), timeProvider: options.TimeProvider));
+            ?? (_ownedTaskFactory = TempestLogFiles.CreateFactory(
+                Path.Combine(root, options.TaskLogFile ?? configuration.TaskLogFile ?? engineName + ".task.log"),
+                options.TaskLogLevel ?? configuration.TaskLogLevel, taskFormat, options.TimeProvider));
         Main = mainFactory.CreateLogger(engineName);
         Task = taskFactory.CreateLogger(engineName);
     }

@@ -6,8 +6,11 @@ partial class Host
     [global::System.CodeDom.Compiler.GeneratedCode("TaskTempest.Generators", "{version}")]
     partial class NestedTempest : global::TaskTempest.TempestEngine
     {
-        private static readonly global::TaskTempest.TempestEngineConfiguration s_tempestConfiguration =
-            new(Name: "NestedTempest", Threads: 10);
+        private static readonly global::TaskTempest.TempestEngineConfiguration s_tempestConfiguration = new()
+        {
+            Name = "NestedTempest",
+            Threads = 10,
+        };
 
         private static global::Host.NestedTempest? s_default;
 
@@ -25,11 +28,14 @@ partial class Host
         }
 
         /// <summary>Creates an engine with default options, then lets <c>Configure</c> change them.</summary>
-        public NestedTempest() : this(null) { }
+        public NestedTempest() : this(s_tempestConfiguration, null) { }
 
         /// <summary>Creates an engine with <paramref name="options"/> (null for defaults), then lets <c>Configure</c> change them.</summary>
-        public NestedTempest(global::TaskTempest.TempestOptions? options)
-            : base(s_tempestConfiguration, options)
+        public NestedTempest(global::TaskTempest.TempestOptions? options) : this(s_tempestConfiguration, options) { }
+
+        /// <summary>Used by this engine's constructors and by derived engines, which pass their own configuration.</summary>
+        protected NestedTempest(global::TaskTempest.TempestEngineConfiguration configuration, global::TaskTempest.TempestOptions? options)
+            : base(configuration, options)
         {
             Configure(Options);
         }

@@ -4,8 +4,11 @@
 [global::System.CodeDom.Compiler.GeneratedCode("TaskTempest.Generators", "{version}")]
 partial class KindsTempest : global::TaskTempest.TempestEngine
 {
-    private static readonly global::TaskTempest.TempestEngineConfiguration s_tempestConfiguration =
-        new(Name: "Kinds", Threads: 3);
+    private static readonly global::TaskTempest.TempestEngineConfiguration s_tempestConfiguration = new()
+    {
+        Name = "Kinds",
+        Threads = 3,
+    };
 
     private static global::KindsTempest? s_default;
 
@@ -23,11 +26,14 @@ partial class KindsTempest : global::TaskTempest.TempestEngine
     }
 
     /// <summary>Creates an engine with default options, then lets <c>Configure</c> change them.</summary>
-    public KindsTempest() : this(null) { }
+    public KindsTempest() : this(s_tempestConfiguration, null) { }
 
     /// <summary>Creates an engine with <paramref name="options"/> (null for defaults), then lets <c>Configure</c> change them.</summary>
-    public KindsTempest(global::TaskTempest.TempestOptions? options)
-        : base(s_tempestConfiguration, options)
+    public KindsTempest(global::TaskTempest.TempestOptions? options) : this(s_tempestConfiguration, options) { }
+
+    /// <summary>Used by this engine's constructors and by derived engines, which pass their own configuration.</summary>
+    protected KindsTempest(global::TaskTempest.TempestEngineConfiguration configuration, global::TaskTempest.TempestOptions? options)
+        : base(configuration, options)
     {
         Configure(Options);
     }

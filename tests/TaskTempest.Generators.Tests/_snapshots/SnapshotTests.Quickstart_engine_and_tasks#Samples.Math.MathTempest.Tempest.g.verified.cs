@@ -6,8 +6,11 @@ namespace Samples.Math;
 [global::System.CodeDom.Compiler.GeneratedCode("TaskTempest.Generators", "{version}")]
 partial class MathTempest : global::TaskTempest.TempestEngine
 {
-    private static readonly global::TaskTempest.TempestEngineConfiguration s_tempestConfiguration =
-        new(Name: "MathTempest", Threads: 2);
+    private static readonly global::TaskTempest.TempestEngineConfiguration s_tempestConfiguration = new()
+    {
+        Name = "MathTempest",
+        Threads = 2,
+    };
 
     private static global::Samples.Math.MathTempest? s_default;
 
@@ -25,11 +28,14 @@ partial class MathTempest : global::TaskTempest.TempestEngine
     }
 
     /// <summary>Creates an engine with default options, then lets <c>Configure</c> change them.</summary>
-    public MathTempest() : this(null) { }
+    public MathTempest() : this(s_tempestConfiguration, null) { }
 
     /// <summary>Creates an engine with <paramref name="options"/> (null for defaults), then lets <c>Configure</c> change them.</summary>
-    public MathTempest(global::TaskTempest.TempestOptions? options)
-        : base(s_tempestConfiguration, options)
+    public MathTempest(global::TaskTempest.TempestOptions? options) : this(s_tempestConfiguration, options) { }
+
+    /// <summary>Used by this engine's constructors and by derived engines, which pass their own configuration.</summary>
+    protected MathTempest(global::TaskTempest.TempestEngineConfiguration configuration, global::TaskTempest.TempestOptions? options)
+        : base(configuration, options)
     {
         Configure(Options);
     }
