@@ -29,6 +29,7 @@ public class LifecycleTests
         Assert.Equal(TempestStopReason.StopRequested, result.StopReason);
         Assert.Equal(1, result.TasksSucceeded);
         Assert.Equal(3, h.Queue.Count);
+        Assert.Contains("shutdown: 3 messages left in the queue", h.MainLog.Messages);
         Assert.Contains(h.MainLog.Messages, m => m.StartsWith($"{{{running}}} <GateTask> success ", StringComparison.Ordinal));
         Assert.False(h.Engine.IsRunning);
     }

@@ -103,6 +103,18 @@ internal sealed class EngineRun(TempestEngine engine)
         var workers = Workers;
         var result = new TempestRunResult(reason, workers.Sum(w => w.Started), workers.Sum(w => w.Succeeded),
             workers.Sum(w => w.Failed), workers.Sum(w => Interlocked.Read(ref w.TimedOut)), aborted);
+        if (_queue is ICountingTempestQueue counting)
+        {
+            try
+            {
+                long left = await counting.CountAsync().ConfigureAwait(false);
+                main.ZLogInformation($"shutdown: {left} messages left in the queue");
+            }
+            catch (Exception e)
+            {
+                main.ZLogWarning(e, $"shutdown: the queue could not say how many messages are left: {e.Message}");
+            }
+        }
         main.ZLogInformation($"shutdown: {result}");
         return result;
     }

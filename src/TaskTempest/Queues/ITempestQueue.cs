@@ -37,6 +37,13 @@ public interface IAcknowledgingTempestQueue : ITempestQueue
     ValueTask DeadLetterAsync(TempestMessage message, string reason, CancellationToken cancellationToken = default);
 }
 
+/// <summary>A queue that can say how many messages wait in it; the engine reports the count at shutdown.</summary>
+public interface ICountingTempestQueue
+{
+    /// <summary>How many messages wait to be dequeued (an estimate where the queue is shared and busy).</summary>
+    ValueTask<long> CountAsync(CancellationToken cancellationToken = default);
+}
+
 /// <summary>A message that could not run, with why.</summary>
 /// <param name="Message">The message as it was dequeued (a <see cref="RawTempestMessage"/> if it never parsed).</param>
 /// <param name="Reason">Why it was dead-lettered, e.g. <c>task class not found: Adderr</c>.</param>

@@ -8,7 +8,7 @@ namespace TaskTempest.Queues;
 /// serialized). Implements the whole contract; dead letters stay inspectable in <see cref="DeadLetters"/>.
 /// Messages live only as long as the process.
 /// </summary>
-public sealed class TempestMemoryQueue : IAcknowledgingTempestQueue
+public sealed class TempestMemoryQueue : IAcknowledgingTempestQueue, ICountingTempestQueue
 {
     private readonly Channel<TempestMessage> _channel = Channel.CreateUnbounded<TempestMessage>(
         new UnboundedChannelOptions { SingleReader = false, SingleWriter = false });
@@ -20,6 +20,9 @@ public sealed class TempestMemoryQueue : IAcknowledgingTempestQueue
 
     /// <summary>How many messages wait to be dequeued.</summary>
     public int Count => _channel.Reader.Count;
+
+    /// <inheritdoc/>
+    public ValueTask<long> CountAsync(CancellationToken cancellationToken = default) => new(Count);
 
     /// <summary>The messages that could not run, oldest first, with the reason.</summary>
     public IReadOnlyCollection<TempestDeadLetter> DeadLetters => _deadLetters;

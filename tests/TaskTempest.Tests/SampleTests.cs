@@ -1,0 +1,99 @@
+using System.Text.RegularExpressions;
+using TaskTempest.Samples.Deadlock;
+using TaskTempest.Samples.Simple;
+using TaskTempest.Tests.Support;
+
+namespace TaskTempest.Tests;
+
+/// <summary>
+/// The gem's simple and deadlock examples, scaled down and run in process. They check the invariant
+/// that matters most: every task that started ends with exactly one final status line, whatever
+/// mix of success, failure, timeout, failing callbacks and shutdown aborts it met. Nothing here is
+/// timed: the runs take real seconds (the samples' timeouts are compile-time constants), and the tests
+/// wait on log lines, never on the clock.
+/// </summary>
+public sealed partial class SampleTests
+{
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(120);
+
+    private static TempestOptions Options(RecordingLoggerFactory main) => new()
+    {
+        MainLoggerFactory = main,
+        TaskLoggerFactory = new RecordingLoggerFactory(),
+        HandleSignals = false,
+        TimeoutGrace = TimeSpan.FromMilliseconds(100), // interrupt sleepers soon after their deadline
+    };
+
+    [Fact]
+    public async Task Simple_every_started_task_ends_with_exactly_one_final_status()
+    {
+        var main = new RecordingLoggerFactory();
+        var engine = new SimpleTempest(Options(main));
+        var ids = SimpleWorkload.Submit(engine, 60, new Random(20101), shortSleepMilliseconds: 5, longSleepMilliseconds: 10_000);
+        var run = engine.RunAsync();
+
+        await main.WaitForAsync(lines => FinalLines(lines).Count == ids.Count, "all 60 jobs to end");
+        // Then a stop while some jobs still sleep past their timeout: they are aborted within the half second.
+        SimpleWorkload.Submit(engine, 10, new Random(7), shortSleepMilliseconds: 10_000, longSleepMilliseconds: 10_000);
+        await main.WaitForAsync(lines => lines.Count(l => l.Message.EndsWith("<SimpleTask> started", StringComparison.Ordinal)) >= ids.Count + 5, "five more jobs to start");
+        engine.Stop();
+        var result = await run.WaitAsync(Bound);
+
+        var lines = main.Lines;
+        AssertEveryStartedTaskEndedOnce(lines);
+        var statuses = FinalLines(lines).Values.GroupBy(s => s).ToDictionary(g => g.Key, g => g.Count());
+        Assert.True(statuses.GetValueOrDefault("timeout") > 0, "the mix has timeouts");
+        Assert.True(statuses.GetValueOrDefault("failure") > 0, "the mix has failures");
+        Assert.True(statuses.GetValueOrDefault("aborted") > 0, "the stop aborted sleeping jobs");
+        Assert.Contains(lines, l => l.Message.Contains("failure in callback", StringComparison.Ordinal));
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal(statuses.GetValueOrDefault("aborted"), result.AbortedTaskIds.Count);
+        Assert.Equal(result.TasksStarted, result.TasksSucceeded + result.TasksFailed + result.TasksTimedOut + result.AbortedTaskIds.Count);
+    }
+
+    [Fact]
+    public async Task Deadlock_the_engine_times_out_every_task_stays_alive_and_stops_within_its_bound()
+    {
+        var main = new RecordingLoggerFactory();
+        var engine = new DeadlockTempest(Options(main));
+        var ids = Enumerable.Range(0, 15).Select(engine.SubmitDeadlock).ToList();
+        var run = engine.RunAsync();
+
+        await main.WaitForAsync(lines => FinalLines(lines).Count == ids.Count, "all 15 deadlocked jobs to time out");
+        Assert.All(FinalLines(main.Lines).Values, status => Assert.Equal("timeout", status));
+
+        // The engine is alive: new jobs start (and deadlock again); a stop aborts them and returns.
+        for (int i = 0; i < 5; i++) engine.SubmitDeadlock(i);
+        await main.WaitForAsync(lines => lines.Count(l => l.Message.EndsWith("<Deadlock> started", StringComparison.Ordinal)) == 20, "five more jobs to start");
+        engine.Stop();
+        var result = await run.WaitAsync(Bound);
+
+        AssertEveryStartedTaskEndedOnce(main.Lines);
+        Assert.Equal(15, result.TasksTimedOut);
+        Assert.Equal(5, result.AbortedTaskIds.Count);
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("shutdown requested (StopRequested): waiting up to 0.5 s for running tasks", main.Messages);
+        Assert.DoesNotContain(main.Lines, l => l.Level >= Microsoft.Extensions.Logging.LogLevel.Error);
+    }
+
+    /// <summary>Every id with a started line has exactly one final line, and no final line lacks its start.</summary>
+    private static void AssertEveryStartedTaskEndedOnce(IReadOnlyList<LogLine> lines)
+    {
+        var started = lines.Select(l => StartedLine().Match(l.Message)).Where(m => m.Success).Select(m => m.Groups["id"].Value).ToList();
+        var finals = lines.Select(l => FinalLine().Match(l.Message)).Where(m => m.Success).Select(m => m.Groups["id"].Value).ToList();
+        Assert.Equal(started.Count, started.Distinct().Count());
+        var endedTwice = finals.GroupBy(id => id).Where(g => g.Count() > 1).Select(g => g.Key).ToList();
+        Assert.True(endedTwice.Count == 0, "ended twice: " + string.Join(", ", endedTwice));
+        Assert.Equal(started.Order(StringComparer.Ordinal), finals.Order(StringComparer.Ordinal));
+    }
+
+    private static Dictionary<string, string> FinalLines(IReadOnlyList<LogLine> lines) =>
+        lines.Select(l => FinalLine().Match(l.Message)).Where(m => m.Success)
+            .GroupBy(m => m.Groups["id"].Value).ToDictionary(g => g.Key, g => g.First().Groups["status"].Value);
+
+    [GeneratedRegex(@"^\{(?<id>[0-9a-z]{16})\} <\w+> started$")]
+    private static partial Regex StartedLine();
+
+    [GeneratedRegex(@"^\{(?<id>[0-9a-z]{16})\} <\w+> (?<status>success|failure|timeout) \d+\.\d{4}$|^\{(?<id>[0-9a-z]{16})\} <\w+> (?<status>aborted)$")]
+    private static partial Regex FinalLine();
+}
