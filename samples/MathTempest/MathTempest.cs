@@ -29,8 +29,9 @@ public sealed class Averager : TempestTask
     }
 }
 
-/// <summary>The gem's math example: a deliberately slow recursive Fibonacci that stops when the engine aborts it.</summary>
-[TempestTask]
+/// <summary>The gem's math example: a deliberately slow recursive Fibonacci with the original's one-second
+/// timeout; it watches its token, so a timeout (or a shutdown abort) stops it.</summary>
+[TempestTask(TimeoutSeconds = 1)]
 public sealed class Fibonacci : TempestTask
 {
     public void Process(int n, CancellationToken cancellationToken)

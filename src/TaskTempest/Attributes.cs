@@ -94,6 +94,9 @@ public sealed class TempestTaskAttribute : Attribute
     /// deadline the task's CancellationToken is cancelled and the task counts as <c>timeout</c>.
     /// </summary>
     public double TimeoutSeconds { get; set; }
+
+    /// <summary>The name of the method that processes a job (the original's <c>process_method</c>). Default: <c>Process</c>.</summary>
+    public string? ProcessMethod { get; set; }
 }
 
 /// <summary>Marks a task method (no parameters, returns void) to run after <c>Process</c> succeeded. Several run in declared order, base class first.</summary>

@@ -29,9 +29,16 @@ public abstract class TempestMessage
     [EditorBrowsable(EditorBrowsableState.Advanced)]
     public object? Receipt { get; set; }
 
-    /// <summary>Creates the task instance that will process this message (one per job).</summary>
+    /// <summary>
+    /// Creates the task instance that will process this message (one per job). A task whose constructor
+    /// takes services gets them from <paramref name="services"/>, the job's own DI scope.
+    /// </summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
-    protected internal abstract TempestTask CreateTask();
+    protected internal abstract TempestTask CreateTask(IServiceProvider? services);
+
+    /// <summary>Whether the task's constructor takes services, so the job needs a DI scope.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    protected internal virtual bool RequiresServices => false;
 
     /// <summary>Calls the task's <c>Process</c> method with this message's arguments.</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]

@@ -24,7 +24,14 @@ public abstract class TempestTask
     /// so that <c>grep id</c> finds a job's whole story.
     /// </summary>
     public ILogger TaskLogger => _taskLogger ??= new TaskLogPrefixLogger(
-        _taskLog ?? throw NotRunning(), TaskLogPrefixLogger.FormatPrefix(TaskId, TaskName));
+        CustomLogger ?? _taskLog ?? throw NotRunning(), TaskLogPrefixLogger.FormatPrefix(TaskId, TaskName));
+
+    /// <summary>
+    /// Override to send this task's lines to a logger of its own instead of the task log (the original's
+    /// <c>logger</c> option), for example one injected through the constructor. The <c>{id} &lt;Task&gt;</c>
+    /// prefix is kept; a failed task's exception still goes to the task log.
+    /// </summary>
+    protected virtual ILogger? CustomLogger => null;
 
     private TempestMessage Message => _message ?? throw NotRunning();
 

@@ -15,6 +15,7 @@ public static class GeneratorHarness
         .. Net100.References.All,
         MetadataReference.CreateFromFile(typeof(TempestEngine).Assembly.Location),
         MetadataReference.CreateFromFile(typeof(Microsoft.Extensions.Logging.ILogger).Assembly.Location),
+        MetadataReference.CreateFromFile(typeof(Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions).Assembly.Location),
     ];
 
     public static CSharpCompilation Compile(params string[] sources) =>

@@ -160,4 +160,28 @@ public class SnapshotTests
         foreach (var source in result.Results.Single().GeneratedSources.Where(s => s.HintName.Contains("Tempest.g", StringComparison.Ordinal)))
             Snapshots.Verify(nameof(SnapshotTests), source.HintName, source.SourceText.ToString());
     }
+
+    [Fact]
+    public void Constructor_injection_and_a_custom_process_method()
+    {
+        var (result, output) = GeneratorHarness.Run("""
+            using Microsoft.Extensions.Logging;
+            using TaskTempest;
+
+            namespace Billing;
+
+            public interface IInvoices { void Send(int id); }
+
+            [TempestTask(ProcessMethod = nameof(Perform))]
+            public sealed class SendInvoice(IInvoices invoices, ILogger<SendInvoice>? logger) : TempestTask
+            {
+                public void Perform(int invoiceId) => invoices.Send(invoiceId);
+                protected override ILogger? CustomLogger => logger;
+            }
+            """);
+
+        Assert.Empty(GeneratorHarness.AllDiagnostics(result, output));
+        foreach (var source in result.Results.Single().GeneratedSources)
+            Snapshots.Verify(nameof(SnapshotTests), source.HintName, source.SourceText.ToString());
+    }
 }

@@ -128,22 +128,36 @@ public class LifecycleTests
     }
 
     [Fact]
-    public async Task A_dequeue_that_throws_is_logged_and_the_engine_keeps_running()
+    public async Task A_dequeue_that_throws_is_logged_and_retried_with_a_doubling_back_off()
     {
-        var memory = new TempestMemoryQueue();
+        var time = new SignalingFakeTime();
         var main = new RecordingLoggerFactory();
-        var engine = new SecondTempest(new TempestOptions { Queue = new FlakyQueue(memory), MainLoggerFactory = main, TaskLoggerFactory = new RecordingLoggerFactory(), HandleSignals = false });
-        engine.Options.QueuePollInterval = TimeSpan.FromMilliseconds(1);
+        var engine = new SecondTempest(new TempestOptions
+        {
+            Queue = new FlakyQueue(new TempestMemoryQueue(), failures: 3), MainLoggerFactory = main,
+            TaskLoggerFactory = new RecordingLoggerFactory(), HandleSignals = false, TimeProvider = time,
+        });
+        engine.Options.QueuePollInterval = TimeSpan.FromSeconds(1);
         string id = engine.SubmitSum(3);
         var run = engine.RunAsync();
 
+        foreach (int seconds in new[] { 1, 2, 4 })
+        {
+            await time.TimerCreated(TimeSpan.FromSeconds(seconds)); // waits only as long as the back-off says
+            time.Advance(TimeSpan.FromSeconds(seconds));
+        }
         await main.WaitForLineAsync($"{{{id}}} <Sum> success");
         engine.Stop();
         await run.WaitAsync(Bound);
 
-        var failure = Assert.Single(main.Lines, l => l.Message.Contains("dequeue failed", StringComparison.Ordinal));
-        Assert.Equal(LogLevel.Error, failure.Level);
-        Assert.IsType<IOException>(failure.Exception);
+        var failures = main.Lines.Where(l => l.Message.Contains("dequeue failed", StringComparison.Ordinal)).ToList();
+        Assert.Equal(
+            ["worker 1: dequeue failed (1 in a row): queue server went away; retrying in 1 s",
+             "worker 1: dequeue failed (2 in a row): queue server went away; retrying in 2 s",
+             "worker 1: dequeue failed (3 in a row): queue server went away; retrying in 4 s"],
+            failures.Select(l => l.Message));
+        Assert.All(failures, l => Assert.IsType<IOException>(l.Exception));
+        Assert.All(failures, l => Assert.Equal(LogLevel.Error, l.Level));
     }
 
     [Fact]

@@ -40,7 +40,13 @@ internal static class MessageEmitter
                 });
                 w.Line();
                 w.Line("/// <inheritdoc/>");
-                w.Line($"protected override global::TaskTempest.TempestTask CreateTask() => new {task.FullyQualifiedName}();");
+                w.Line($"protected override global::TaskTempest.TempestTask CreateTask(global::System.IServiceProvider? services) => new {task.FullyQualifiedName}({string.Join(", ", task.ConstructorArguments)});");
+                if (task.RequiresServices)
+                {
+                    w.Line();
+                    w.Line("/// <inheritdoc/>");
+                    w.Line("protected override bool RequiresServices => true;");
+                }
                 w.Line();
                 w.Line("/// <inheritdoc/>");
                 w.Block("protected override global::System.Threading.Tasks.ValueTask InvokeAsync(global::TaskTempest.TempestTask task, global::System.Threading.CancellationToken cancellationToken)", () =>

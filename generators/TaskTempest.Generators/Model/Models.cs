@@ -41,6 +41,8 @@ public sealed record TaskModel(
     EquatableArray<ParameterModel> Parameters,
     long TimeoutTicks,
     EquatableArray<CallbackModel> Callbacks,
+    EquatableArray<string> ConstructorArguments,
+    bool RequiresServices,
     LocationInfo? Location)
 {
     public string MessageFullName => $"global::{MessageNamespace}.{MessageClassName}";

@@ -26,8 +26,7 @@ internal static class TaskParser
             if (!DerivesFrom(type, KnownNames.TempestTask)) Report(DiagnosticDescriptors.TaskNotATempestTask, className);
             if (type.IsAbstract) Report(DiagnosticDescriptors.TaskNotConstructible, className, "it is abstract");
             else if (type.IsGenericType) Report(DiagnosticDescriptors.TaskNotConstructible, className, "it is generic");
-            else if (!type.InstanceConstructors.Any(c => c.Parameters.Length == 0 && c.DeclaredAccessibility is Accessibility.Public or Accessibility.Internal))
-                Report(DiagnosticDescriptors.TaskNotConstructible, className, "it has no public or internal parameterless constructor");
+            var (constructorArguments, requiresServices) = ParseConstructor(type, className, Report);
 
             string wireName = className;
             var attribute = context.Attributes[0];
@@ -43,21 +42,22 @@ internal static class TaskParser
                 Report(DiagnosticDescriptors.InvalidTimeout, className, timeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
             var callbacks = ParseCallbacks(type, className, Report);
 
-            // The most derived class that declares Process decides (a derived task may inherit it).
+            // The most derived class that declares the process method decides (a derived task may inherit it).
+            string processName = InheritedNamedArgument(type, "ProcessMethod") as string is { Length: > 0 } named ? named : KnownNames.ProcessMethod;
             var processMethods = new List<IMethodSymbol>();
             for (INamedTypeSymbol? current = type; current is not null && processMethods.Count == 0; current = current.BaseType)
             {
-                processMethods.AddRange(current.GetMembers(KnownNames.ProcessMethod).OfType<IMethodSymbol>()
+                processMethods.AddRange(current.GetMembers(processName).OfType<IMethodSymbol>()
                     .Where(m => m.MethodKind == MethodKind.Ordinary && !m.IsStatic && m.DeclaredAccessibility == Accessibility.Public));
             }
             if (processMethods.Count == 0)
             {
-                Report(DiagnosticDescriptors.ProcessMethodMissing, className, "declares no public instance method named Process");
+                Report(DiagnosticDescriptors.ProcessMethodMissing, className, $"declares no public instance method named {processName}");
                 return new(null, diagnostics.ToEquatableArray());
             }
             if (processMethods.Count > 1)
             {
-                Report(DiagnosticDescriptors.ProcessMethodMissing, className, $"declares {processMethods.Count} public Process methods; a message could not say which one to call");
+                Report(DiagnosticDescriptors.ProcessMethodMissing, className, $"declares {processMethods.Count} public {processName} methods; a message could not say which one to call");
                 return new(null, diagnostics.ToEquatableArray());
             }
 
@@ -89,6 +89,8 @@ internal static class TaskParser
                 Parameters: parameters.ToEquatableArray(),
                 TimeoutTicks: (long)Math.Round(timeoutSeconds * TimeSpan.TicksPerSecond),
                 Callbacks: callbacks.ToEquatableArray(),
+                ConstructorArguments: constructorArguments.ToEquatableArray(),
+                RequiresServices: requiresServices,
                 Location: location);
             return new(model, EquatableArray<DiagnosticInfo>.Empty);
         }
@@ -97,6 +99,32 @@ internal static class TaskParser
             Report(DiagnosticDescriptors.UnexpectedError, type.Name, e.Message);
             return new(null, diagnostics.ToEquatableArray());
         }
+    }
+
+    /// <summary>
+    /// How the engine makes an instance: with a parameterless constructor if there is one, else with the
+    /// one constructor the generated code can call, its parameters taken from the job's DI scope.
+    /// </summary>
+    private static (List<string> Arguments, bool RequiresServices) ParseConstructor(INamedTypeSymbol type, string className, Action<DiagnosticDescriptor, string[]> report)
+    {
+        var callable = type.InstanceConstructors
+            .Where(c => c.DeclaredAccessibility is Accessibility.Public or Accessibility.Internal or Accessibility.ProtectedOrInternal)
+            .ToList();
+        if (callable.Any(c => c.Parameters.Length == 0)) return ([], false);
+        if (callable.Count != 1)
+        {
+            if (!type.IsAbstract && !type.IsGenericType)
+                report(DiagnosticDescriptors.TaskNotConstructible, [className, callable.Count == 0
+                    ? "it has no public or internal constructor"
+                    : $"it has {callable.Count} constructors with parameters; give it one, or a parameterless one"]);
+            return ([], false);
+        }
+        const string Services = "global::Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions";
+        var arguments = callable[0].Parameters.Select(p =>
+            p.HasExplicitDefaultValue || p.Type.NullableAnnotation == NullableAnnotation.Annotated
+                ? $"{Services}.GetService<{WireTypes.Fq(p.Type).TrimEnd('?')}>(services!)"
+                : $"{Services}.GetRequiredService<{WireTypes.Fq(p.Type)}>(services!)").ToList();
+        return (arguments, true);
     }
 
     /// <summary>A named argument of [TempestTask] on the type or, where it does not set it, on the nearest base task that does.</summary>

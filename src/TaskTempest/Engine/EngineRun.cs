@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using TaskTempest.Logging;
 using TaskTempest.Queues;
@@ -18,6 +19,9 @@ internal sealed class EngineRun(TempestEngine engine)
 {
     /// <summary>How long shutdown waits, after aborting running tasks, for idle workers to leave the queue (real time).</summary>
     private static readonly TimeSpan IdleWorkerGrace = TimeSpan.FromSeconds(1);
+
+    /// <summary>The longest wait between dequeue attempts on a failing queue (unless the poll interval is longer).</summary>
+    private static readonly TimeSpan MaxDequeueBackoff = TimeSpan.FromSeconds(30);
 
     // Neither source is disposed: they own no timer, and a task stuck past shutdown may still hold a token.
     private readonly CancellationTokenSource _stopping = new();
@@ -263,23 +267,26 @@ internal sealed class EngineRun(TempestEngine engine)
         }
         catch (Exception e) when (!_ended)
         {
-            // A failing queue must not kill the worker, nor make it spin: log, wait, try again.
-            _logs.Main.ZLogError(e, $"worker {worker.Index + 1}: dequeue failed: {e.Message}");
-            Sleep(stopping);
+            // A failing queue must not kill the worker, nor make it spin: log, back off, try again.
+            int failures = ++worker.DequeueFailures;
+            var backoff = TimeSpan.FromTicks(Math.Min(_pollInterval.Ticks << Math.Min(failures - 1, 16), Math.Max(MaxDequeueBackoff.Ticks, _pollInterval.Ticks)));
+            _logs.Main.ZLogError(e, $"worker {worker.Index + 1}: dequeue failed ({failures} in a row): {e.Message}; retrying in {backoff.TotalSeconds:0.###} s");
+            Sleep(backoff, stopping);
             return null;
         }
+        worker.DequeueFailures = 0;
 
         if (message is null)
         {
-            Sleep(stopping);
+            Sleep(_pollInterval, stopping);
             return null;
         }
         return message is RawTempestMessage raw ? Parse(raw) : message;
     }
 
-    private void Sleep(CancellationToken stopping)
+    private void Sleep(TimeSpan interval, CancellationToken stopping)
     {
-        try { Task.Delay(_pollInterval, _time, stopping).Wait(CancellationToken.None); }
+        try { Task.Delay(interval, _time, stopping).Wait(CancellationToken.None); }
         catch (AggregateException e) when (e.InnerException is OperationCanceledException) { }
     }
 
@@ -330,11 +337,26 @@ internal sealed class EngineRun(TempestEngine engine)
 
         // Only a task with a timeout pays for a token source and a timer.
         using var deadline = message.Timeout is { } timeout ? new Deadline(this, worker, message, started, timeout) : null;
+        // One DI scope per job that asks for services, disposed after its callbacks: a scoped service lives for one task.
+        IServiceScope? scope = null;
+        try
+        {
+            return ProcessAndReport(worker, message, started, deadline, ref scope);
+        }
+        finally
+        {
+            scope?.Dispose();
+        }
+    }
+
+    private bool ProcessAndReport(Worker worker, TempestMessage message, long started, Deadline? deadline, ref IServiceScope? scope)
+    {
         TempestTask? task = null;
         Exception? error = null;
         try
         {
-            task = message.CreateTask();
+            if (message.RequiresServices) scope = CreateScope(message);
+            task = message.CreateTask(scope?.ServiceProvider);
             task.Attach(message, _logs.Task);
             if (deadline is not null) deadline.Task = task;
             var processed = message.InvokeAsync(task, deadline?.Token ?? _aborting.Token);
@@ -365,6 +387,11 @@ internal sealed class EngineRun(TempestEngine engine)
         Finish(message, task, status, error, seconds);
         return true;
     }
+
+    private IServiceScope CreateScope(TempestMessage message) =>
+        (engine.Options.Services ?? throw new InvalidOperationException(
+            $"The task {message.TaskName} takes services in its constructor, but the engine has no TempestOptions.Services."))
+        .CreateScope();
 
     /// <summary>The end of a job, whoever saw it end: the final main-log line, the task log, callbacks, the queue.</summary>
     private void Finish(TempestMessage message, TempestTask? task, TempestTaskStatus status, Exception? error, double seconds)

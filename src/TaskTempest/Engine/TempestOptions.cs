@@ -37,6 +37,12 @@ public sealed class TempestOptions
     /// <summary>Overrides <see cref="TempestAttribute.TaskLogFormat"/>.</summary>
     public string? TaskLogFormat { get; set; }
 
+    /// <summary>
+    /// The services that task constructors ask for. Each job that needs them gets its own scope,
+    /// disposed when the job has ended, so a scoped service (a DbContext) lives for one task.
+    /// </summary>
+    public IServiceProvider? Services { get; set; }
+
     /// <summary>Writes the main log instead of the log file (the original's <c>log_file</c> given a logger). The engine does not dispose it.</summary>
     public ILoggerFactory? MainLoggerFactory { get; set; }
 

@@ -26,6 +26,9 @@ internal sealed class Worker(int index)
     public long Failed;
     public long TimedOut;
 
+    /// <summary>Dequeue failures in a row: the back-off before the next attempt doubles with each.</summary>
+    public int DequeueFailures;
+
     /// <summary>Set when the watchdog gave the slot up; its thread leaves once the stuck task ends.</summary>
     public volatile bool Orphaned;
 

@@ -19,7 +19,7 @@ public sealed class RawTempestMessage : TempestMessage
     public string Json { get; }
 
     /// <inheritdoc/>
-    protected internal override TempestTask CreateTask() => throw NotParsed();
+    protected internal override TempestTask CreateTask(IServiceProvider? services) => throw NotParsed();
 
     /// <inheritdoc/>
     protected internal override ValueTask InvokeAsync(TempestTask task, CancellationToken cancellationToken) => throw NotParsed();

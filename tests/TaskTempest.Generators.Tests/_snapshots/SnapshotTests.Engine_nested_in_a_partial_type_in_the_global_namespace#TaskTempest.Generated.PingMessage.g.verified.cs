@@ -17,7 +17,7 @@ namespace TaskTempest.Generated
         }
 
         /// <inheritdoc/>
-        protected override global::TaskTempest.TempestTask CreateTask() => new global::Ping();
+        protected override global::TaskTempest.TempestTask CreateTask(global::System.IServiceProvider? services) => new global::Ping();
 
         /// <inheritdoc/>
         protected override global::System.Threading.Tasks.ValueTask InvokeAsync(global::TaskTempest.TempestTask task, global::System.Threading.CancellationToken cancellationToken)

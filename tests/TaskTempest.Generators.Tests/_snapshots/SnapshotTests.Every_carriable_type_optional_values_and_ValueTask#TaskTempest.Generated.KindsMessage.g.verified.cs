@@ -101,7 +101,7 @@ namespace TaskTempest.Generated
         }
 
         /// <inheritdoc/>
-        protected override global::TaskTempest.TempestTask CreateTask() => new global::Kinds();
+        protected override global::TaskTempest.TempestTask CreateTask(global::System.IServiceProvider? services) => new global::Kinds();
 
         /// <inheritdoc/>
         protected override global::System.Threading.Tasks.ValueTask InvokeAsync(global::TaskTempest.TempestTask task, global::System.Threading.CancellationToken cancellationToken)

@@ -20,7 +20,7 @@ namespace TaskTempest.Generated.Samples.Math
         }
 
         /// <inheritdoc/>
-        protected override global::TaskTempest.TempestTask CreateTask() => new global::Samples.Math.Averager();
+        protected override global::TaskTempest.TempestTask CreateTask(global::System.IServiceProvider? services) => new global::Samples.Math.Averager();
 
         /// <inheritdoc/>
         protected override global::System.Threading.Tasks.ValueTask InvokeAsync(global::TaskTempest.TempestTask task, global::System.Threading.CancellationToken cancellationToken)

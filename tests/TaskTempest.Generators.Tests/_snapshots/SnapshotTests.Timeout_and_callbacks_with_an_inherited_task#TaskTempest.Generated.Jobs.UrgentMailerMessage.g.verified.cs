@@ -20,7 +20,7 @@ namespace TaskTempest.Generated.Jobs
         }
 
         /// <inheritdoc/>
-        protected override global::TaskTempest.TempestTask CreateTask() => new global::Jobs.UrgentMailer();
+        protected override global::TaskTempest.TempestTask CreateTask(global::System.IServiceProvider? services) => new global::Jobs.UrgentMailer();
 
         /// <inheritdoc/>
         protected override global::System.Threading.Tasks.ValueTask InvokeAsync(global::TaskTempest.TempestTask task, global::System.Threading.CancellationToken cancellationToken)

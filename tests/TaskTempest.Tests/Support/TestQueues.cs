@@ -47,15 +47,15 @@ public sealed class PollingQueue : ITempestQueue
         new(_messages.TryDequeue(out var message) ? message : null);
 }
 
-/// <summary>Throws on its first dequeue, then behaves.</summary>
-public sealed class FlakyQueue(ITempestQueue inner) : ITempestQueue
+/// <summary>Throws on its first <paramref name="failures"/> dequeues, then behaves.</summary>
+public sealed class FlakyQueue(ITempestQueue inner, int failures = 1) : ITempestQueue
 {
     private int _calls;
 
     public ValueTask EnqueueAsync(TempestMessage message, CancellationToken cancellationToken = default) => inner.EnqueueAsync(message, cancellationToken);
 
     public ValueTask<TempestMessage?> DequeueAsync(CancellationToken cancellationToken) =>
-        Interlocked.Increment(ref _calls) == 1
+        Interlocked.Increment(ref _calls) <= failures
             ? throw new IOException("queue server went away")
             : inner.DequeueAsync(cancellationToken);
 }
