@@ -188,7 +188,7 @@ public class LifecycleTests
     }
 
     [Fact]
-    public async Task A_queue_call_that_throws_after_a_task_is_logged_and_the_worker_goes_on()
+    public async Task An_acknowledgement_that_throws_is_logged_with_the_id_and_the_worker_goes_on()
     {
         var main = new RecordingLoggerFactory();
         var engine = new SecondTempest(new TempestOptions { Queue = new FailingAckQueue(new TempestMemoryQueue()), MainLoggerFactory = main, TaskLoggerFactory = new RecordingLoggerFactory(), HandleSignals = false });
@@ -202,7 +202,7 @@ public class LifecycleTests
 
         Assert.Contains(main.Messages, m => m.StartsWith($"{{{first}}} <Sum> success", StringComparison.Ordinal));
         var error = Assert.Single(main.Lines, l => l.Level == LogLevel.Error);
-        Assert.Equal("worker 1: IOException: ack lost", error.Message);
+        Assert.Equal($"{{{first}}} <Sum> could not be acknowledged: ack lost", error.Message);
     }
 
     [Fact]

@@ -105,11 +105,16 @@ public class TimeoutAndCallbackTests
         await h.FinishedAsync(id);
 
         var unhealthy = Assert.Single(h.MainLog.Lines, l => l.Level == LogLevel.Critical);
-        Assert.Equal("engine unhealthy: 1 workers orphaned (the cap is 0); running on with 1 of 2 workers", unhealthy.Message);
+        Assert.Equal("engine unhealthy: 1 tasks stuck on orphaned workers (the cap is 0); running on with 1 of 2 workers", unhealthy.Message);
         string next = h.Engine.SubmitSum(3);
         await h.FinishedAsync(next); // the other worker still runs jobs
+
+        // When the stuck code returns, it no longer counts against the cap and its slot gets a worker again.
         Gates.Get(gate).Release();
-        await Gates.Get(gate).Finished.Task.WaitAsync(Bound);
+        await h.MainLog.WaitForLineAsync("worker 1's task returned; a new worker fills the slot left empty at the cap");
+        var result = await h.StopAsync();
+        Assert.Contains("thread pool initialized (2 threads)", h.MainLog.Messages);
+        Assert.Equal(1, result.TasksTimedOut);
     }
 
     [Fact]

@@ -39,15 +39,23 @@ internal sealed class EngineRun(TempestEngine engine)
     private bool _taskEvents; // whether the engine has after-task hooks: without, the hot path builds no events
     private readonly Lock _workersLock = new();
     private readonly List<Worker> _workers = []; // grows when orphaned workers are replaced
-    private int _orphans;
+    private int _orphans;     // tasks stuck on orphaned workers right now
+    private int _unreplaced;  // orphaned workers not replaced because the cap was reached
     private TempestLogs _logs = null!;
     private TempestCallbackFailure _callbackFailed = null!;
 
     public void RequestStop(TempestStopReason reason)
     {
         if (Interlocked.Exchange(ref _stopFlag, 1) != 0) return;
-        _stopping.Cancel(); // first, so workers stop dequeuing before Run can go on and return
-        _stopRequested.TrySetResult(reason);
+        try
+        {
+            _stopping.Cancel(); // first, so workers stop dequeuing before Run can go on and return
+        }
+        finally
+        {
+            // Even if a queue's registration on the token threw, Run must learn that it has to stop.
+            _stopRequested.TrySetResult(reason);
+        }
     }
 
     public async Task<TempestRunResult> ExecuteAsync(CancellationToken cancellationToken)
@@ -160,7 +168,9 @@ internal sealed class EngineRun(TempestEngine engine)
             _logs.Main.ZLogWarning($"{{{message.Id}}} <{message.TaskName}> aborted");
             await ReturnToQueueAsync(message, "it was aborted").ConfigureAwait(false);
         }
-        _aborting.Cancel();
+        // On the thread pool: cancelling runs the tasks' own registrations and continuations, which may
+        // block or throw, and Run must return within its bound whatever they do.
+        CancelOffThread(_aborting, "shutdown's abort");
 
         // Workers that were not running a task are leaving the queue or finishing a task's bookkeeping;
         // let them, so the counts add up and nothing logs after the files close.
@@ -173,6 +183,27 @@ internal sealed class EngineRun(TempestEngine engine)
             _logs.Main.ZLogWarning($"{idle.Count(t => !t.IsCompleted)} idle workers did not leave the queue within {IdleWorkerGrace.TotalSeconds} s");
         }
     }
+
+    private void CancelOffThread(CancellationTokenSource source, string what) =>
+        ThreadPool.UnsafeQueueUserWorkItem(static state =>
+        {
+            var (run, source, what) = state;
+            try
+            {
+                source.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // The job ended and disposed its deadline meanwhile: nothing left to cancel.
+            }
+            catch (AggregateException e) when (!run._ended)
+            {
+                run._logs.Main.ZLogWarning(e, $"cancelling for {what}: a task's cancellation callback threw: {e.InnerException?.Message}");
+            }
+            catch (AggregateException)
+            {
+            }
+        }, (this, source, what), preferLocal: false);
 
     private async ValueTask ReturnToQueueAsync(TempestMessage message, string why)
     {
@@ -335,26 +366,28 @@ internal sealed class EngineRun(TempestEngine engine)
         _logs.Main.ZLogInformation($"{{{message.Id}}} <{message.TaskName}> started");
         if (_taskEvents) RaiseTaskEvent(message, null, TimeSpan.Zero);
 
-        // Only a task with a timeout pays for a token source and a timer.
-        using var deadline = message.Timeout is { } timeout ? new Deadline(this, worker, message, started, timeout) : null;
-        // One DI scope per job that asks for services, disposed after its callbacks: a scoped service lives for one task.
+        Deadline? deadline = null;
         IServiceScope? scope = null;
         try
         {
-            return ProcessAndReport(worker, message, started, deadline, ref scope);
+            return ProcessAndReport(worker, message, started, ref deadline, ref scope);
         }
         finally
         {
+            deadline?.Dispose();
             scope?.Dispose();
         }
     }
 
-    private bool ProcessAndReport(Worker worker, TempestMessage message, long started, Deadline? deadline, ref IServiceScope? scope)
+    private bool ProcessAndReport(Worker worker, TempestMessage message, long started, ref Deadline? deadline, ref IServiceScope? scope)
     {
         TempestTask? task = null;
         Exception? error = null;
         try
         {
+            // Only a task with a timeout pays for a token source and a timer.
+            if (message.Timeout is { } timeout) deadline = new Deadline(this, worker, message, started, timeout);
+            // One DI scope per job that asks for services, disposed after its callbacks: a scoped service lives for one task.
             if (message.RequiresServices) scope = CreateScope(message);
             task = message.CreateTask(scope?.ServiceProvider);
             task.Attach(message, _logs.Task);
@@ -367,16 +400,16 @@ internal sealed class EngineRun(TempestEngine engine)
             error = e;
         }
 
+        bool expired = deadline?.Close() ?? false; // decided once: a deadline that passes from here on does not count
         bool ended = deadline is null ? worker.TryEnd(message) : worker.TryEndTimed(message);
         double seconds = _time.GetElapsedTime(started).TotalSeconds;
         if (!ended)
         {
-            if (worker.Orphaned)
-                _logs.Main.ZLogWarning($"{{{message.Id}}} <{message.TaskName}> returned after {seconds:0.0000} s on orphaned worker {worker.Index + 1}; it had already timed out");
+            if (worker.Orphaned) OrphanReturned(worker, message, seconds);
             return false;
         }
 
-        var status = deadline?.Expired == true ? TempestTaskStatus.Timeout
+        var status = expired ? TempestTaskStatus.Timeout
             : error is null ? TempestTaskStatus.Success : TempestTaskStatus.Failure;
         switch (status)
         {
@@ -415,7 +448,16 @@ internal sealed class EngineRun(TempestEngine engine)
                 break;
         }
         if (_taskEvents) RaiseTaskEvent(message, status, TimeSpan.FromSeconds(seconds));
-        if (_acknowledging is not null) Wait(_acknowledging.AcknowledgeAsync(message));
+        if (_acknowledging is null) return;
+        try
+        {
+            Wait(_acknowledging.AcknowledgeAsync(message));
+        }
+        catch (Exception e) when (!_ended)
+        {
+            // The job's outcome stands; the queue may deliver it again, which at-least-once allows.
+            main.ZLogError(e, $"{{{message.Id}}} <{message.TaskName}> could not be acknowledged: {e.Message}");
+        }
     }
 
     private void RaiseTaskEvent(TempestMessage message, TempestTaskStatus? status, TimeSpan duration)
@@ -467,22 +509,57 @@ internal sealed class EngineRun(TempestEngine engine)
         var worker = deadline.Worker;
         var message = deadline.Message;
         if (_ended || !worker.TryOrphan(message)) return;
-        Interlocked.Increment(ref worker.TimedOut);
-        double seconds = _time.GetElapsedTime(deadline.Started).TotalSeconds;
-        _logs.Main.ZLogWarning($"{{{message.Id}}} <{message.TaskName}> ignored its timeout, its cancelled token and an interrupt: worker {worker.Index + 1} is orphaned");
-        // Callbacks run here, on the watchdog's thread, while the stuck code may still hold the task instance.
-        Finish(message, deadline.Task, TempestTaskStatus.Timeout, null, seconds);
-
-        int orphans = Interlocked.Increment(ref _orphans);
-        if (_stopping.IsCancellationRequested) return;
-        if (orphans > _maxOrphans)
+        try
         {
+            Interlocked.Increment(ref worker.TimedOut);
+            double seconds = _time.GetElapsedTime(deadline.Started).TotalSeconds;
+            _logs.Main.ZLogWarning($"{{{message.Id}}} <{message.TaskName}> ignored its timeout, its cancelled token and an interrupt: worker {worker.Index + 1} is orphaned");
+            // Callbacks run here, on the watchdog's thread, while the stuck code may still hold the task instance.
+            Finish(message, deadline.Task, TempestTaskStatus.Timeout, null, seconds);
+        }
+        finally
+        {
+            ReplaceOrphan(worker);
+            worker.Exited.TrySetResult(); // only now: shutdown must not close the logs under the report above
+        }
+    }
+
+    /// <summary>Starts a worker in the orphan's place, unless too many tasks are stuck at once.</summary>
+    private void ReplaceOrphan(Worker orphan)
+    {
+        int stuck = Interlocked.Increment(ref _orphans);
+        if (_stopping.IsCancellationRequested) return;
+        if (stuck > _maxOrphans)
+        {
+            Interlocked.Increment(ref _unreplaced);
             int live = Workers.Count(w => !w.Orphaned);
-            _logs.Main.ZLogCritical($"engine unhealthy: {orphans} workers orphaned (the cap is {_maxOrphans}); running on with {live} of {engine.Threads} workers");
+            _logs.Main.ZLogCritical($"engine unhealthy: {stuck} tasks stuck on orphaned workers (the cap is {_maxOrphans}); running on with {live} of {engine.Threads} workers");
             return;
         }
         StartWorker();
-        _logs.Main.ZLogWarning($"{orphans} orphaned tasks still running beside the {engine.Threads} slots; a new worker took worker {worker.Index + 1}'s place");
+        _logs.Main.ZLogWarning($"{stuck} orphaned tasks still running beside the {engine.Threads} slots; a new worker took worker {orphan.Index + 1}'s place");
+    }
+
+    /// <summary>The stuck code of an orphaned worker returned at last: it is no longer stuck, and a slot left empty at the cap is filled again.</summary>
+    private void OrphanReturned(Worker worker, TempestMessage message, double seconds)
+    {
+        _logs.Main.ZLogWarning($"{{{message.Id}}} <{message.TaskName}> returned after {seconds:0.0000} s on orphaned worker {worker.Index + 1}; it had already timed out");
+        Interlocked.Decrement(ref _orphans);
+        int unreplaced = Volatile.Read(ref _unreplaced);
+        while (unreplaced > 0)
+        {
+            int seen = Interlocked.CompareExchange(ref _unreplaced, unreplaced - 1, unreplaced);
+            if (seen == unreplaced)
+            {
+                if (!_stopping.IsCancellationRequested)
+                {
+                    StartWorker();
+                    _logs.Main.ZLogWarning($"worker {worker.Index + 1}'s task returned; a new worker fills the slot left empty at the cap");
+                }
+                return;
+            }
+            unreplaced = seen;
+        }
     }
 
     /// <summary>
@@ -514,7 +591,6 @@ internal sealed class EngineRun(TempestEngine engine)
         public long Started { get; }
         public TempestTask? Task { get; set; }
         public CancellationToken Token => _source.Token;
-        public bool Expired => _expired;
 
         private void Step()
         {
@@ -526,10 +602,10 @@ internal sealed class EngineRun(TempestEngine engine)
                 {
                     case 1:
                         _expired = true;
-                        try { _source.Cancel(); }
-                        catch (AggregateException) { } // a registration of the task's threw; the task will see its token
-
                         _timer.Change(_run._timeoutGrace, System.Threading.Timeout.InfiniteTimeSpan);
+                        // Not here: cancelling may run the task's continuation inline, and it must not run
+                        // on the timer's thread under this lock, where it could stall the escalation.
+                        _run.CancelOffThread(_source, $"{{{Message.Id}}}'s timeout");
                         break;
                     case 2:
                         if (Worker.TryInterrupt(Message)) _timer.Change(_run._timeoutGrace, System.Threading.Timeout.InfiniteTimeSpan);
@@ -541,6 +617,16 @@ internal sealed class EngineRun(TempestEngine engine)
             }
             // Outside the lock: orphaning logs, runs callbacks and starts a thread.
             if (orphan) _run.Orphan(this);
+        }
+
+        /// <summary>Called once the task returned: stops the escalation and says whether the deadline passed first.</summary>
+        public bool Close()
+        {
+            lock (_gate)
+            {
+                _disposed = true;
+                return _expired;
+            }
         }
 
         public void Dispose()

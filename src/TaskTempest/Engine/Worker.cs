@@ -32,7 +32,7 @@ internal sealed class Worker(int index)
     /// <summary>Set when the watchdog gave the slot up; its thread leaves once the stuck task ends.</summary>
     public volatile bool Orphaned;
 
-    /// <summary>Completes when the worker no longer runs tasks: its loop ended, or it was orphaned.</summary>
+    /// <summary>Completes when the worker no longer runs tasks: its loop ended, or it was orphaned and its task reported.</summary>
     public TaskCompletionSource Exited { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Claims the slot for <paramref name="message"/>; false once shutdown has closed it.</summary>
@@ -79,8 +79,7 @@ internal sealed class Worker(int index)
     public bool TryOrphan(TempestMessage message)
     {
         if (Interlocked.CompareExchange(ref _current, Closed, message) != message) return false;
-        Orphaned = true;
-        Exited.TrySetResult();
+        Orphaned = true; // the caller completes Exited once it has reported the task
         return true;
     }
 
