@@ -70,6 +70,15 @@ public sealed class TempestGenerator : IIncrementalGenerator
 
     private static System.Collections.Generic.IEnumerable<DiagnosticInfo> DuplicateNames(EquatableArray<TaskModel> tasks)
     {
+        // Submit methods are named after the class: two classes of one name would give an engine two identical methods.
+        foreach (var group in tasks.GroupBy(t => t.ClassName, StringComparer.Ordinal).Where(g => g.Count() > 1))
+        {
+            var first = group.First();
+            foreach (var task in group.Skip(1))
+                yield return new DiagnosticInfo(DiagnosticDescriptors.DuplicateTaskClassName.Id, task.Location,
+                    new[] { first.FullyQualifiedName.Replace("global::", ""), task.FullyQualifiedName.Replace("global::", ""), task.ClassName }.ToEquatableArray());
+        }
+
         // Sorted by wire name: duplicates are neighbours. Each later claimant is reported against the first.
         for (int i = 1; i < tasks.Count; i++)
         {

@@ -36,6 +36,10 @@ public class DiagnosticTests
         { "TT0015", "[Tempest(TaskLogFormat = \"{level}\")] public partial class E;", "[Tempest(TaskLogFormat = \"{level} {message}\")] public partial class E;" },
         { "TT0016", "[Tempest] public partial class E { [AfterTaskStarted] void S(int x) { } }", "[Tempest] public partial class E { [AfterTaskStarted] void S(TempestTaskEvent e) { } }" },
         { "TT0016", "[Tempest] public partial class E { [BeforeInitialize] int B() => 1; }", "[Tempest] public partial class E { [BeforeInitialize] static void B() { } }" },
+        { "TT0012", "[TempestTask(TimeoutSeconds = 3e6)] public sealed class T : TempestTask { public void Process() { } }", "[TempestTask(TimeoutSeconds = 2e6)] public sealed class T : TempestTask { public void Process() { } }" },
+        { "TT0003", "public class Outer { [TempestTask] private sealed class T : TempestTask { public void Process() { } } }", "public class Outer { [TempestTask] internal sealed class T : TempestTask { public void Process() { } } }" },
+        { "TT0017", "namespace A { [TempestTask] public sealed class T : TaskTempest.TempestTask { public void Process() { } } } namespace B { [TempestTask(\"b\")] public sealed class T : TaskTempest.TempestTask { public void Process() { } } }",
+                    "namespace A { [TempestTask] public sealed class T : TaskTempest.TempestTask { public void Process() { } } } namespace B { [TempestTask] public sealed class U : TaskTempest.TempestTask { public void Process() { } } }" },
         { "TT0011", "[TempestTask(\" \")] public sealed class T : TempestTask { public void Process() { } }", "[TempestTask(\"t\")] public sealed class T : TempestTask { public void Process() { } }" },
     };
 

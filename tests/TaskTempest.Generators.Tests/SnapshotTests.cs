@@ -173,10 +173,21 @@ public class SnapshotTests
             public interface IInvoices { void Send(int id); }
 
             [TempestTask(ProcessMethod = nameof(Perform))]
-            public sealed class SendInvoice(IInvoices invoices, ILogger<SendInvoice>? logger) : TempestTask
+            public sealed class SendInvoice(IInvoices invoices, ILogger<SendInvoice>? logger, int retries = 3, int? region = null) : TempestTask
             {
-                public void Perform(int invoiceId) => invoices.Send(invoiceId);
+                public void Perform(int invoiceId) => invoices.Send(invoiceId + retries + (region ?? 0));
                 protected override ILogger? CustomLogger => logger;
+            }
+
+            internal enum Priority { Low, High }
+
+            [Tempest] public partial class BillingTempest;
+
+            [TempestTask(ProcessMethod = "do")]
+            internal sealed class Urgent : TempestTask
+            {
+                public void @do(Priority priority) { }
+                [AfterSuccess] public void Done() { }
             }
             """);
 

@@ -94,6 +94,11 @@ public static class DiagnosticDescriptors
         "The hook '{0}.{1}' {2}",
         "Engine hooks return void. [BeforeInitialize] takes no parameters; [AfterInitialize] takes the main ILogger or nothing; [AfterTaskStarted] and [AfterTaskFinished] take a TempestTaskEvent or nothing.");
 
+    public static readonly DiagnosticDescriptor DuplicateTaskClassName = Error("TT0017",
+        "Two tasks share a class name",
+        "The tasks '{0}' and '{1}' have the same class name, so an engine's Submit{2} methods would collide",
+        "Rename one of the classes; tasks in one compilation need distinct class names (their wire names may differ or not).");
+
     public static readonly DiagnosticDescriptor UnexpectedError = new("TT9999",
         "TaskTempest generator failed unexpectedly",
         "The TaskTempest generator failed while processing '{0}': {1}. Please report this with the code that triggers it.",
@@ -105,7 +110,7 @@ public static class DiagnosticDescriptors
     {
         EngineNotPartial, TaskNotATempestTask, TaskNotConstructible, ProcessMethodMissing, ProcessReturnType,
         ProcessRefParameter, ParameterNotCarriable, InvalidThreads, DuplicateTaskName, EngineShape, InvalidWireName,
-        InvalidTimeout, CallbackSignature, InvalidEngineTiming, InvalidLogFormat, HookSignature, UnexpectedError,
+        InvalidTimeout, CallbackSignature, InvalidEngineTiming, InvalidLogFormat, HookSignature, DuplicateTaskClassName, UnexpectedError,
     }.ToDictionary(d => d.Id);
 
     public static DiagnosticDescriptor ById(string id) => s_byId[id];

@@ -135,16 +135,18 @@ internal static class EngineEmitter
         if (arguments.Count > 0) asyncParameters.Add(Parameters(allowParams: false));
         asyncParameters.Add("global::System.Threading.CancellationToken cancellationToken = default");
 
+        // A task that is not public, or takes a type that is not, gets internal Submit methods on a public engine.
+        string access = task.SubmitIsPublic ? "public" : "internal";
         w.Line();
         w.Lines($"""
             /// <summary>Queues a <see cref="{task.FullyQualifiedName}"/> job; a worker will call its <c>Process{parametersDoc}</c>.</summary>
             /// <returns>The job's id, as the main log and the task log print it.</returns>
-            public string Submit{task.ClassName}({Parameters(allowParams: true)}) =>
+            {access} string Submit{task.ClassName}({Parameters(allowParams: true)}) =>
                 Submit({newMessage});
 
             /// <summary>Queues a <see cref="{task.FullyQualifiedName}"/> job without blocking on the queue.</summary>
             /// <returns>The job's id.</returns>
-            public global::System.Threading.Tasks.ValueTask<string> Submit{task.ClassName}Async({string.Join(", ", asyncParameters)}) =>
+            {access} global::System.Threading.Tasks.ValueTask<string> Submit{task.ClassName}Async({string.Join(", ", asyncParameters)}) =>
                 SubmitAsync({newMessage}, cancellationToken);
             """);
     }

@@ -36,6 +36,7 @@ public sealed record TaskModel(
     string MessageNamespace,
     string MessageClassName,
     bool IsPublic,
+    bool SubmitIsPublic,
     string ProcessMethodName,
     ProcessReturn Return,
     EquatableArray<ParameterModel> Parameters,

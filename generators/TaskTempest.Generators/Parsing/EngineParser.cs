@@ -156,7 +156,8 @@ internal static class EngineParser
                 ClassName: type.Name,
                 FullyQualifiedName: WireTypes.Fq(type),
                 DeclaresBaseType: declaresBaseType,
-                DerivesFromEngine: declaresBaseType && type.BaseType!.ToDisplayString() != KnownNames.TempestEngine,
+                // Only a base engine with [Tempest] has generated Submit methods and a dispatch table to inherit.
+                DerivesFromEngine: declaresBaseType && type.BaseType!.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == KnownNames.TempestAttribute),
                 IsSealed: type.IsSealed,
                 Name: name,
                 Threads: threads,

@@ -38,9 +38,14 @@ internal static class TaskParser
 
             // A derived task keeps its base task's timeout unless it sets its own.
             double timeoutSeconds = InheritedNamedArgument(type, "TimeoutSeconds") is double seconds ? seconds : 0;
-            if (!(timeoutSeconds >= 0) || double.IsInfinity(timeoutSeconds) || timeoutSeconds > TimeSpan.MaxValue.TotalSeconds / 2)
+            // A timer takes at most int.MaxValue milliseconds (about 24.8 days).
+            if (!(timeoutSeconds >= 0) || timeoutSeconds > int.MaxValue / 1000.0)
                 Report(DiagnosticDescriptors.InvalidTimeout, className, timeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            var callbacks = ParseCallbacks(type, className, Report);
+            var compilation = context.SemanticModel.Compilation;
+            if (!compilation.IsSymbolAccessibleWithin(type, compilation.Assembly) || type.DeclaredAccessibility == Accessibility.Private
+                || AnyContainingTypeIsPrivate(type))
+                Report(DiagnosticDescriptors.TaskNotConstructible, className, "it is private (or nested in a private type), so the generated code cannot reach it");
+            var callbacks = ParseCallbacks(type, className, compilation, Report);
 
             // The most derived class that declares the process method decides (a derived task may inherit it).
             string processName = InheritedNamedArgument(type, "ProcessMethod") as string is { Length: > 0 } named ? named : KnownNames.ProcessMethod;
@@ -84,7 +89,8 @@ internal static class TaskParser
                 MessageNamespace: typeNamespace.Length == 0 ? KnownNames.MessageNamespaceRoot : KnownNames.MessageNamespaceRoot + "." + typeNamespace,
                 MessageClassName: string.Join("_", containing) + "Message",
                 IsPublic: IsEffectivelyPublic(type),
-                ProcessMethodName: process.Name,
+                SubmitIsPublic: IsEffectivelyPublic(type) && process.Parameters.All(p => IsPublicType(p.Type)),
+                ProcessMethodName: Escape(process.Name),
                 Return: returns.Value,
                 Parameters: parameters.ToEquatableArray(),
                 TimeoutTicks: (long)Math.Round(timeoutSeconds * TimeSpan.TicksPerSecond),
@@ -121,9 +127,13 @@ internal static class TaskParser
         }
         const string Services = "global::Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions";
         var arguments = callable[0].Parameters.Select(p =>
-            p.HasExplicitDefaultValue || p.Type.NullableAnnotation == NullableAnnotation.Annotated
-                ? $"{Services}.GetService<{WireTypes.Fq(p.Type).TrimEnd('?')}>(services!)"
-                : $"{Services}.GetRequiredService<{WireTypes.Fq(p.Type)}>(services!)").ToList();
+        {
+            bool optional = p.HasExplicitDefaultValue || p.Type.NullableAnnotation == NullableAnnotation.Annotated;
+            if (!optional) return $"{Services}.GetRequiredService<{WireTypes.Fq(p.Type)}>(services!)";
+            // An optional service that is not registered gets the parameter's default (null for references and Nullable<T>).
+            string fallback = p.HasExplicitDefaultValue ? DefaultLiteral(p) : "default";
+            return $"global::TaskTempest.TempestServices.GetOrDefault<{WireTypes.Fq(p.Type)}>(services!, {fallback})";
+        }).ToList();
         return (arguments, true);
     }
 
@@ -143,7 +153,7 @@ internal static class TaskParser
     }
 
     /// <summary>The callbacks of the task and its base classes, base first, each class's in declared order.</summary>
-    private static List<CallbackModel> ParseCallbacks(INamedTypeSymbol type, string className, Action<DiagnosticDescriptor, string[]> report)
+    private static List<CallbackModel> ParseCallbacks(INamedTypeSymbol type, string className, Compilation compilation, Action<DiagnosticDescriptor, string[]> report)
     {
         var chain = new List<INamedTypeSymbol>();
         for (INamedTypeSymbol? current = type; current is not null && current.ToDisplayString() != KnownNames.TempestTask; current = current.BaseType)
@@ -164,9 +174,12 @@ internal static class TaskParser
                         case KnownNames.AfterTimeoutAttribute: kind = CallbackKind.Timeout; break;
                     }
                 }
-                if (kind is null || method.IsOverride) continue; // an override runs where its base method is listed
+                if (kind is null) continue;
+                // An override of a listed callback runs where its base method is listed (the call is virtual).
+                if (method.IsOverride && OverriddenChain(method).Any(m => callbacks.Any(c => c.Kind == kind && c.MethodName == Escape(m.Name)))) continue;
 
-                string? problem = CallbackProblem(method, kind.Value);
+                string? problem = CallbackProblem(method, kind.Value)
+                    ?? (compilation.IsSymbolAccessibleWithin(method, compilation.Assembly) ? null : "is not accessible from this project (an internal method of another assembly)");
                 if (problem is not null)
                 {
                     report(DiagnosticDescriptors.CallbackSignature, [className, method.Name, problem]);
@@ -177,6 +190,28 @@ internal static class TaskParser
         }
         return callbacks;
     }
+
+    private static IEnumerable<IMethodSymbol> OverriddenChain(IMethodSymbol method)
+    {
+        for (var current = method.OverriddenMethod; current is not null; current = current.OverriddenMethod) yield return current;
+    }
+
+    private static bool AnyContainingTypeIsPrivate(INamedTypeSymbol type)
+    {
+        for (var outer = type.ContainingType; outer is not null; outer = outer.ContainingType)
+        {
+            if (outer.DeclaredAccessibility == Accessibility.Private) return true;
+        }
+        return false;
+    }
+
+    /// <summary>Whether a type can appear in a public signature: public all the way out, and so are its element and type arguments.</summary>
+    private static bool IsPublicType(ITypeSymbol type) => type switch
+    {
+        IArrayTypeSymbol array => IsPublicType(array.ElementType),
+        INamedTypeSymbol named => IsEffectivelyPublic(named) && named.TypeArguments.All(IsPublicType),
+        _ => true,
+    };
 
     private static string? CallbackProblem(IMethodSymbol method, CallbackKind kind)
     {

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.Extensions.Logging;
 using ZLogger;
 
@@ -44,6 +45,7 @@ public static class TempestLogFiles
     private static void Write(MessageTemplate template, LogInfo info, IReadOnlyList<LogLineFormat.Part> parts)
     {
         using var writer = template.GetUtf8StringWriter();
+        Span<char> text = stackalloc char[64];
         foreach (var part in parts)
         {
             switch (part.Kind)
@@ -52,7 +54,11 @@ public static class TempestLogFiles
                     writer.AppendLiteral(part.Text);
                     break;
                 case LogLineFormat.PartKind.Timestamp:
-                    writer.AppendFormatted(info.Timestamp.Local.DateTime, format: part.Text);
+                    // Invariant culture: the same template gives the same line on every machine (not Hijri dates on ar-SA).
+                    if (info.Timestamp.Local.DateTime.TryFormat(text, out int written, part.Text, CultureInfo.InvariantCulture))
+                        writer.AppendFormatted((ReadOnlySpan<char>)text[..written]);
+                    else
+                        writer.AppendLiteral(info.Timestamp.Local.DateTime.ToString(part.Text, CultureInfo.InvariantCulture));
                     break;
                 default:
                     writer.AppendLiteral(LogLineFormat.LevelName(info.LogLevel));

@@ -20,7 +20,7 @@ namespace TaskTempest.Generated.Billing
         }
 
         /// <inheritdoc/>
-        protected override global::TaskTempest.TempestTask CreateTask(global::System.IServiceProvider? services) => new global::Billing.SendInvoice(global::Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<global::Billing.IInvoices>(services!), global::Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetService<global::Microsoft.Extensions.Logging.ILogger<global::Billing.SendInvoice>>(services!));
+        protected override global::TaskTempest.TempestTask CreateTask(global::System.IServiceProvider? services) => new global::Billing.SendInvoice(global::Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<global::Billing.IInvoices>(services!), global::TaskTempest.TempestServices.GetOrDefault<global::Microsoft.Extensions.Logging.ILogger<global::Billing.SendInvoice>?>(services!, default), global::TaskTempest.TempestServices.GetOrDefault<int>(services!, (int)(3)), global::TaskTempest.TempestServices.GetOrDefault<int?>(services!, default));
 
         /// <inheritdoc/>
         protected override bool RequiresServices => true;
