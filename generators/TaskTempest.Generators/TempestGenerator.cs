@@ -47,12 +47,18 @@ public sealed class TempestGenerator : IIncrementalGenerator
         var enginesWithTasks = engines.Combine(allTasks).WithTrackingName(TrackingNames.EnginesWithTasks);
 
         // Diagnostics travel apart from source output, so a diagnostic change never re-emits code.
+        var cooperativeEngines = engines
+            .Where(static e => e.Fibers > 0)
+            .Select(static (e, _) => e.ClassName)
+            .Collect();
         var diagnostics = taskResults.Select(static (r, _) => r.Diagnostics).Collect()
             .Combine(engineResults.Select(static (r, _) => r.Diagnostics).Collect())
             .Combine(allTasks)
-            .Select(static (all, _) => all.Left.Left.SelectMany(d => d)
-                .Concat(all.Left.Right.SelectMany(d => d))
-                .Concat(DuplicateNames(all.Right))
+            .Combine(cooperativeEngines)
+            .Select(static (all, _) => all.Left.Left.Left.SelectMany(d => d)
+                .Concat(all.Left.Left.Right.SelectMany(d => d))
+                .Concat(DuplicateNames(all.Left.Right))
+                .Concat(BlockingTasks(all.Left.Right, all.Right))
                 .ToEquatableArray())
             .WithTrackingName(TrackingNames.Diagnostics);
 
@@ -66,6 +72,16 @@ public sealed class TempestGenerator : IIncrementalGenerator
         {
             foreach (var diagnostic in all) spc.ReportDiagnostic(diagnostic.ToDiagnostic());
         });
+    }
+
+    /// <summary>A warning for each synchronous task that a cooperative engine of this project would run on its loop.</summary>
+    private static System.Collections.Generic.IEnumerable<DiagnosticInfo> BlockingTasks(EquatableArray<TaskModel> tasks, System.Collections.Immutable.ImmutableArray<string> cooperativeEngines)
+    {
+        if (cooperativeEngines.IsEmpty) yield break;
+        string engineNames = string.Join(", ", cooperativeEngines.OrderBy(n => n, StringComparer.Ordinal));
+        foreach (var task in tasks.Where(t => t.Return == ProcessReturn.Void))
+            yield return new DiagnosticInfo(DiagnosticDescriptors.BlockingTaskOnFibers.Id, task.Location,
+                new[] { task.ClassName, task.ProcessMethodName.TrimStart('@'), engineNames }.ToEquatableArray());
     }
 
     private static System.Collections.Generic.IEnumerable<DiagnosticInfo> DuplicateNames(EquatableArray<TaskModel> tasks)

@@ -16,6 +16,13 @@ public sealed class TempestAttribute : Attribute
     /// <summary>How many worker threads run tasks, and so how many tasks run at once. Default: 10.</summary>
     public int Threads { get; set; } = TempestDefaults.Threads;
 
+    /// <summary>
+    /// Runs the engine cooperatively (the original's <c>fibers</c>): this many tasks in flight at once,
+    /// all interleaved on one event-loop thread, so task code needs no locks but must not block. Default:
+    /// 0, thread-pool mode. Setting both Fibers and Threads is an error (TT0018).
+    /// </summary>
+    public int Fibers { get; set; }
+
     /// <summary>Seconds a graceful stop waits for running tasks before reporting them aborted
     /// (the original's <c>shutdown_timeout</c>). Default: 30; <see cref="double.PositiveInfinity"/> waits forever.</summary>
     public double ShutdownTimeoutSeconds { get; set; } = 30;

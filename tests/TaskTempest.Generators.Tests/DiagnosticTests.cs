@@ -40,6 +40,8 @@ public class DiagnosticTests
         { "TT0003", "public class Outer { [TempestTask] private sealed class T : TempestTask { public void Process() { } } }", "public class Outer { [TempestTask] internal sealed class T : TempestTask { public void Process() { } } }" },
         { "TT0017", "namespace A { [TempestTask] public sealed class T : TaskTempest.TempestTask { public void Process() { } } } namespace B { [TempestTask(\"b\")] public sealed class T : TaskTempest.TempestTask { public void Process() { } } }",
                     "namespace A { [TempestTask] public sealed class T : TaskTempest.TempestTask { public void Process() { } } } namespace B { [TempestTask] public sealed class U : TaskTempest.TempestTask { public void Process() { } } }" },
+        { "TT0018", "[Tempest(Threads = 2, Fibers = 5)] public partial class E;", "[Tempest(Fibers = 5)] public partial class E;" },
+        { "TT0008", "[Tempest(Fibers = 0)] public partial class E;", "[Tempest(Fibers = 1)] public partial class E;" },
         { "TT0011", "[TempestTask(\" \")] public sealed class T : TempestTask { public void Process() { } }", "[TempestTask(\"t\")] public sealed class T : TempestTask { public void Process() { } }" },
     };
 
@@ -68,5 +70,27 @@ public class DiagnosticTests
 
         Assert.Equal("Parameter 'payload' of 'Mailer.Process' has type 'object', which the wire format cannot carry",
             Assert.Single(result.Diagnostics).GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
+    public void A_synchronous_task_in_a_project_with_a_cooperative_engine_is_a_warning_naming_the_engine()
+    {
+        var (result, output) = GeneratorHarness.Run(Usings + """
+            [Tempest(Fibers = 5)] public partial class FiberEngine;
+            [TempestTask] public sealed class Blocking : TempestTask { public void Process() { } }
+            [TempestTask] public sealed class Awaiting : TempestTask { public Task Process() => Task.CompletedTask; }
+            """);
+
+        var warning = Assert.Single(GeneratorHarness.AllDiagnostics(result, output));
+        Assert.Equal("TT0019", warning.Id);
+        Assert.Equal(DiagnosticSeverity.Warning, warning.Severity);
+        Assert.Equal("The task 'Blocking' has a synchronous Process, which blocks the event loop of the cooperative engine 'FiberEngine' while it runs",
+            warning.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+
+        var (threaded, threadedOutput) = GeneratorHarness.Run(Usings + """
+            [Tempest(Threads = 5)] public partial class ThreadEngine;
+            [TempestTask] public sealed class Blocking : TempestTask { public void Process() { } }
+            """);
+        Assert.Empty(GeneratorHarness.AllDiagnostics(threaded, threadedOutput));
     }
 }

@@ -50,9 +50,9 @@ public static class DiagnosticDescriptors
         "Use a primitive, string, bool, char, enum, Guid, DateTime, DateTimeOffset, TimeSpan, decimal, a nullable form of these, or an array or List<T> of them. Every queue must be able to carry every task, so the rule holds for the memory queue too.");
 
     public static readonly DiagnosticDescriptor InvalidThreads = Error("TT0008",
-        "Threads must be at least 1",
-        "The engine '{0}' sets Threads = {1}; an engine needs at least one worker thread",
-        "Set Threads to 1 or more, or leave it out for the default of 10.");
+        "Threads and Fibers must be at least 1",
+        "The engine '{0}' sets {1} = {2}; an engine needs at least one",
+        "Set Threads (or Fibers, for cooperative mode) to 1 or more, or leave Threads out for the default of 10.");
 
     public static readonly DiagnosticDescriptor DuplicateTaskName = Error("TT0009",
         "Two tasks share a wire name",
@@ -99,6 +99,18 @@ public static class DiagnosticDescriptors
         "The tasks '{0}' and '{1}' have the same class name, so an engine's Submit{2} methods would collide",
         "Rename one of the classes; tasks in one compilation need distinct class names (their wire names may differ or not).");
 
+    public static readonly DiagnosticDescriptor ThreadsAndFibers = Error("TT0018",
+        "An engine runs on threads or on fibers, not both",
+        "The engine '{0}' sets both Threads and Fibers; choose thread-pool mode (Threads) or cooperative mode (Fibers)",
+        "Threads = N runs tasks on N worker threads; Fibers = N runs N tasks interleaved on one event-loop thread. Keep one.");
+
+    public static readonly DiagnosticDescriptor BlockingTaskOnFibers = new("TT0019",
+        "A synchronous task blocks a cooperative engine's event loop",
+        "The task '{0}' has a synchronous {1}, which blocks the event loop of the cooperative engine '{2}' while it runs",
+        Category, DiagnosticSeverity.Warning, isEnabledByDefault: true,
+        description: "A cooperative engine interleaves its tasks at their awaits on one thread; a synchronous Process never yields, so no other task runs meanwhile. Return Task or ValueTask and await I/O instead. The task still works.",
+        helpLinkUri: HelpBase + "tt0019");
+
     public static readonly DiagnosticDescriptor UnexpectedError = new("TT9999",
         "TaskTempest generator failed unexpectedly",
         "The TaskTempest generator failed while processing '{0}': {1}. Please report this with the code that triggers it.",
@@ -110,7 +122,7 @@ public static class DiagnosticDescriptors
     {
         EngineNotPartial, TaskNotATempestTask, TaskNotConstructible, ProcessMethodMissing, ProcessReturnType,
         ProcessRefParameter, ParameterNotCarriable, InvalidThreads, DuplicateTaskName, EngineShape, InvalidWireName,
-        InvalidTimeout, CallbackSignature, InvalidEngineTiming, InvalidLogFormat, HookSignature, DuplicateTaskClassName, UnexpectedError,
+        InvalidTimeout, CallbackSignature, InvalidEngineTiming, InvalidLogFormat, HookSignature, DuplicateTaskClassName, ThreadsAndFibers, BlockingTaskOnFibers, UnexpectedError,
     }.ToDictionary(d => d.Id);
 
     public static DiagnosticDescriptor ById(string id) => s_byId[id];

@@ -69,6 +69,7 @@ public sealed record EngineModel(
     bool IsSealed,
     string Name,
     int Threads,
+    int Fibers,
     EquatableArray<string> Settings,
     EquatableArray<HookModel> Hooks);
 

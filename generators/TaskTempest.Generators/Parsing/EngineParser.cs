@@ -111,9 +111,17 @@ internal static class EngineParser
 
             string name = arguments.TryGetValue("Name", out var n) && n.Value is string s && s.Trim().Length > 0 ? s : type.Name;
             int threads = arguments.TryGetValue("Threads", out var t) && t.Value is int count ? count : DefaultThreads;
-            if (threads <= 0) Report(DiagnosticDescriptors.InvalidThreads, type.Name, threads.ToString(CultureInfo.InvariantCulture));
+            if (threads <= 0) Report(DiagnosticDescriptors.InvalidThreads, type.Name, "Threads", threads.ToString(CultureInfo.InvariantCulture));
+            int fibers = 0;
+            if (arguments.TryGetValue("Fibers", out var f) && f.Value is int fiberCount)
+            {
+                fibers = fiberCount;
+                if (fibers <= 0) Report(DiagnosticDescriptors.InvalidThreads, type.Name, "Fibers", fibers.ToString(CultureInfo.InvariantCulture));
+                if (arguments.ContainsKey("Threads")) Report(DiagnosticDescriptors.ThreadsAndFibers, type.Name);
+            }
 
             var settings = new List<string> { $"Threads = {threads}" };
+            if (fibers > 0) settings.Add($"Fibers = {fibers}");
             if (arguments.TryGetValue("ShutdownTimeoutSeconds", out var shutdown) && shutdown.Value is double shutdownSeconds)
             {
                 if (double.IsPositiveInfinity(shutdownSeconds)) settings.Add("ShutdownTimeout = global::System.Threading.Timeout.InfiniteTimeSpan");
@@ -161,6 +169,7 @@ internal static class EngineParser
                 IsSealed: type.IsSealed,
                 Name: name,
                 Threads: threads,
+                Fibers: fibers,
                 Settings: settings.ToEquatableArray(),
                 Hooks: hooks.ToEquatableArray());
             return new(model, EquatableArray<DiagnosticInfo>.Empty);

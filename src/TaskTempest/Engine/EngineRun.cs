@@ -15,7 +15,7 @@ namespace TaskTempest.Engine;
 /// The job's life on a worker: dequeue, parse if raw (bad input is dead-lettered), claim the worker's
 /// slot, log <c>started</c>, call Process, log the final status, tell the queue the message's fate.
 /// </summary>
-internal sealed class EngineRun(TempestEngine engine)
+internal sealed partial class EngineRun(TempestEngine engine)
 {
     /// <summary>How long shutdown waits, after aborting running tasks, for idle workers to leave the queue (real time).</summary>
     private static readonly TimeSpan IdleWorkerGrace = TimeSpan.FromSeconds(1);
@@ -43,6 +43,8 @@ internal sealed class EngineRun(TempestEngine engine)
     private int _unreplaced;  // orphaned workers not replaced because the cap was reached
     private TempestLogs _logs = null!;
     private TempestCallbackFailure _callbackFailed = null!;
+
+    private TempestEngine Engine => engine;
 
     public void RequestStop(TempestStopReason reason)
     {
@@ -92,10 +94,19 @@ internal sealed class EngineRun(TempestEngine engine)
         using var interrupt = engine.Options.HandleSignals ? OnSignal(PosixSignal.SIGINT, TempestStopReason.Interrupt) : null;
         using var terminate = engine.Options.HandleSignals ? OnSignal(PosixSignal.SIGTERM, TempestStopReason.Terminate) : null;
 
-        main.ZLogInformation($"thread pool initialized ({engine.Threads} threads)");
+        var loop = engine.Fibers > 0 ? new CooperativeLoop(this, engine.Fibers) : null;
+        if (loop is null) main.ZLogInformation($"thread pool initialized ({engine.Threads} threads)");
+        else main.ZLogInformation($"fiber pool initialized ({engine.Fibers} fibers on one event loop)");
         main.ZLogInformation($"dispatcher initialized (queue: {_queue.GetType().Name})");
         engine.RaiseAfterInitialize(main); // before the first task, as the original's after_initialize
-        for (int i = 0; i < engine.Threads; i++) StartWorker();
+        if (loop is null)
+        {
+            for (int i = 0; i < engine.Threads; i++) StartWorker();
+        }
+        else
+        {
+            loop.Start();
+        }
 
         var reason = await _stopRequested.Task.ConfigureAwait(false);
         var timeout = _shutdownTimeout;
@@ -105,16 +116,27 @@ internal sealed class EngineRun(TempestEngine engine)
         var aborted = new List<string>();
         try
         {
-            await Task.WhenAll(Workers.Select(w => w.Exited.Task)).WaitAsync(timeout, _time).ConfigureAwait(false);
+            var drained = loop?.Drained ?? Task.WhenAll(Workers.Select(w => w.Exited.Task));
+            await drained.WaitAsync(timeout, _time).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
-            await AbortRunningTasksAsync(aborted).ConfigureAwait(false);
+            if (loop is null) await AbortRunningTasksAsync(aborted).ConfigureAwait(false);
+            else await loop.AbortRunningAsync(aborted).ConfigureAwait(false);
         }
 
-        var workers = Workers;
-        var result = new TempestRunResult(reason, workers.Sum(w => w.Started), workers.Sum(w => w.Succeeded),
-            workers.Sum(w => w.Failed), workers.Sum(w => Interlocked.Read(ref w.TimedOut)), aborted);
+        TempestRunResult result;
+        if (loop is null)
+        {
+            var workers = Workers;
+            result = new TempestRunResult(reason, workers.Sum(w => w.Started), workers.Sum(w => w.Succeeded),
+                workers.Sum(w => w.Failed), workers.Sum(w => Interlocked.Read(ref w.TimedOut)), aborted);
+        }
+        else
+        {
+            loop.Close();
+            result = new TempestRunResult(reason, loop.Started, loop.Succeeded, loop.Failed, loop.TimedOut, aborted);
+        }
         if (_queue is ICountingTempestQueue counting)
         {
             try
@@ -141,6 +163,9 @@ internal sealed class EngineRun(TempestEngine engine)
             throw new ArgumentOutOfRangeException("options", _timeoutGrace, "TimeoutGrace must be between 0 and 24 days.");
         if (_maxOrphans < 0)
             throw new ArgumentOutOfRangeException("options", _maxOrphans, "MaxOrphanedWorkers cannot be negative.");
+        var threshold = engine.Options.LoopBlockedThreshold;
+        if (threshold <= TimeSpan.Zero || threshold.TotalMilliseconds > int.MaxValue)
+            throw new ArgumentOutOfRangeException("options", threshold, "LoopBlockedThreshold must be more than 0 and at most 24 days.");
         if (_pollInterval <= TimeSpan.Zero || _pollInterval.TotalMilliseconds > int.MaxValue)
             throw new ArgumentOutOfRangeException("options", _pollInterval,
                 "QueuePollInterval must be more than 0 (a queue that cannot wait would be polled in a busy loop) and at most 24 days.");
@@ -324,11 +349,20 @@ internal sealed class EngineRun(TempestEngine engine)
     /// <summary>Turns another program's text into a typed message; bad input is logged and dead-lettered, never dropped silently.</summary>
     private TempestMessage? Parse(RawTempestMessage raw)
     {
+        var message = TryParse(raw, out string? rejection);
+        if (message is null) Wait(DeadLetterAsync(raw, rejection!));
+        return message;
+    }
+
+    /// <summary>Parses a raw message; on bad input logs why (with the message's id, assigned if it had none) and returns null.</summary>
+    private TempestMessage? TryParse(RawTempestMessage raw, out string? rejection)
+    {
         try
         {
             var message = engine.ParseMessage(raw.Json);
             message.Attempts = raw.Attempts;
             message.Receipt = raw.Receipt;
+            rejection = null;
             return message;
         }
         catch (TempestWireException e)
@@ -336,12 +370,16 @@ internal sealed class EngineRun(TempestEngine engine)
             raw.Id ??= TryReadId(raw.Json) ?? TempestId.New();
             _logs.Main.ZLogError($"{{{raw.Id}}} {e.Message}");
             _logs.Task.ZLogError($"{{{raw.Id}}} rejected message {raw.Json}: {e.Message}");
-            if (_acknowledging is not null)
-                Wait(_acknowledging.DeadLetterAsync(raw, e.Message));
-            else
-                _logs.Main.ZLogWarning($"{{{raw.Id}}} dropped: the queue keeps no dead letters");
+            rejection = e.Message;
             return null;
         }
+    }
+
+    private ValueTask DeadLetterAsync(RawTempestMessage raw, string reason)
+    {
+        if (_acknowledging is not null) return _acknowledging.DeadLetterAsync(raw, reason);
+        _logs.Main.ZLogWarning($"{{{raw.Id}}} dropped: the queue keeps no dead letters");
+        return default;
     }
 
     /// <summary>The id of a message that failed to parse, if it has a usable one, so its log lines and dead letter carry it.</summary>
@@ -429,6 +467,25 @@ internal sealed class EngineRun(TempestEngine engine)
     /// <summary>The end of a job, whoever saw it end: the final main-log line, the task log, callbacks, the queue.</summary>
     private void Finish(TempestMessage message, TempestTask? task, TempestTaskStatus status, Exception? error, double seconds)
     {
+        Report(message, task, status, error, seconds);
+        if (_acknowledging is null) return;
+        try
+        {
+            Wait(_acknowledging.AcknowledgeAsync(message));
+        }
+        catch (Exception e) when (!_ended)
+        {
+            AcknowledgeFailed(message, e);
+        }
+    }
+
+    /// <summary>The queue could not take the acknowledgement: the job's outcome stands; the queue may deliver it again, which at-least-once allows.</summary>
+    private void AcknowledgeFailed(TempestMessage message, Exception e) =>
+        _logs.Main.ZLogError(e, $"{{{message.Id}}} <{message.TaskName}> could not be acknowledged: {e.Message}");
+
+    /// <summary>Everything about a job's end but the queue: callbacks, the final main-log line, the task log, the hooks.</summary>
+    private void Report(TempestMessage message, TempestTask? task, TempestTaskStatus status, Exception? error, double seconds)
+    {
         // Callbacks first: once the final line is in the main log, everything about the job is done.
         if (task is not null) message.RunCallbacks(task, status, error, _callbackFailed);
         var main = _logs.Main;
@@ -448,16 +505,6 @@ internal sealed class EngineRun(TempestEngine engine)
                 break;
         }
         if (_taskEvents) RaiseTaskEvent(message, status, TimeSpan.FromSeconds(seconds));
-        if (_acknowledging is null) return;
-        try
-        {
-            Wait(_acknowledging.AcknowledgeAsync(message));
-        }
-        catch (Exception e) when (!_ended)
-        {
-            // The job's outcome stands; the queue may deliver it again, which at-least-once allows.
-            main.ZLogError(e, $"{{{message.Id}}} <{message.TaskName}> could not be acknowledged: {e.Message}");
-        }
     }
 
     private void RaiseTaskEvent(TempestMessage message, TempestTaskStatus? status, TimeSpan duration)

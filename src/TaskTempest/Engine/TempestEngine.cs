@@ -26,6 +26,7 @@ public abstract class TempestEngine
     {
         ArgumentNullException.ThrowIfNull(configuration);
         if (configuration.Threads <= 0) throw new ArgumentOutOfRangeException(nameof(configuration), "Threads must be at least 1.");
+        if (configuration.Fibers < 0) throw new ArgumentOutOfRangeException(nameof(configuration), "Fibers cannot be negative.");
         _configuration = configuration;
         Options = options ?? new TempestOptions();
         _argumentsReader = ReadMessage;
@@ -37,8 +38,11 @@ public abstract class TempestEngine
     /// <summary>The engine's name: log file names and log lines.</summary>
     public string Name => _configuration.Name;
 
-    /// <summary>Worker threads, and so the most tasks that run at once.</summary>
+    /// <summary>Worker threads, and so the most tasks that run at once (thread-pool mode).</summary>
     public int Threads => _configuration.Threads;
+
+    /// <summary>In cooperative mode, the most tasks in flight on the one event-loop thread; 0 in thread-pool mode.</summary>
+    public int Fibers => _configuration.Fibers;
 
     /// <summary>Run-time settings; change them before the first submit (queue) or before <c>Run</c> (the rest).</summary>
     public TempestOptions Options { get; }

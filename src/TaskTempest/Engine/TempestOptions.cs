@@ -72,6 +72,12 @@ public sealed class TempestOptions
     /// <summary>The clock for durations, log timestamps and waits. Default: <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
+    /// <summary>
+    /// Cooperative mode: how long one step of task code may hold the event loop before the watchdog logs
+    /// a warning naming the task (a task that blocks the loop cannot be preempted). Default: 1 s.
+    /// </summary>
+    public TimeSpan LoopBlockedThreshold { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Whether <c>Run</c> stops gracefully on SIGINT and SIGTERM (as the original did). Default: true.
     /// Hosts that manage their own lifetime, and tests, turn it off and call <c>Stop</c> or cancel instead.</summary>
     public bool HandleSignals { get; set; } = true;
@@ -86,8 +92,11 @@ public sealed class TempestEngineConfiguration
     /// <summary>The engine's name (log file names, log lines).</summary>
     public required string Name { get; init; }
 
-    /// <summary>Worker threads: how many tasks run at once.</summary>
+    /// <summary>Worker threads: how many tasks run at once (thread-pool mode).</summary>
     public int Threads { get; init; } = TempestDefaults.Threads;
+
+    /// <summary>Tasks in flight on the one event-loop thread; 0 for thread-pool mode.</summary>
+    public int Fibers { get; init; }
 
     /// <summary>How long a graceful stop waits for running tasks.</summary>
     public TimeSpan ShutdownTimeout { get; init; } = TempestDefaults.ShutdownTimeout;

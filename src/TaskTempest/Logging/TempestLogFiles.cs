@@ -14,8 +14,14 @@ public static class TempestLogFiles
     /// Creates a logger factory that writes every category to one file at <paramref name="path"/>
     /// (appending; the folder is created), at <paramref name="minimumLevel"/> and above.
     /// </summary>
+    /// <param name="path">The file; its folder is created.</param>
+    /// <param name="minimumLevel">Lines below this level are not written.</param>
+    /// <param name="format">The line template; the original's shape when null.</param>
+    /// <param name="timeProvider">The clock for timestamps.</param>
+    /// <param name="neverBlock">Grow the write buffer instead of making loggers wait when the file falls behind
+    /// (cooperative engines: logging must never block the event loop).</param>
     public static ILoggerFactory CreateFactory(string path, LogLevel minimumLevel = LogLevel.Information,
-        LogLineFormat? format = null, TimeProvider? timeProvider = null)
+        LogLineFormat? format = null, TimeProvider? timeProvider = null, bool neverBlock = false)
     {
         format ??= LogLineFormat.Parse(LogLineFormat.Default);
         string? folder = Path.GetDirectoryName(Path.GetFullPath(path));
@@ -28,8 +34,9 @@ public static class TempestLogFiles
             logging.AddZLoggerFile(path, options =>
             {
                 options.TimeProvider = timeProvider;
-                // A writer that falls behind makes loggers wait instead of growing the buffer without bound.
-                options.FullMode = BackgroundBufferFullMode.Block;
+                // A writer that falls behind makes loggers wait instead of growing the buffer without bound,
+                // except on an event loop, which must never wait.
+                options.FullMode = neverBlock ? BackgroundBufferFullMode.Grow : BackgroundBufferFullMode.Block;
                 // A line that fails to format is reported, never silently half-written.
                 options.InternalErrorLogger = static e => Console.Error.WriteLine($"TaskTempest: a log line could not be written: {e}");
                 options.UsePlainTextFormatter(formatter =>
