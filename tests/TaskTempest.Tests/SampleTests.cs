@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using TaskTempest.Samples.Deadlock;
+using TaskTempest.Samples.Fiber;
 using TaskTempest.Samples.Simple;
 using TaskTempest.Tests.Support;
 
@@ -74,6 +75,30 @@ public sealed partial class SampleTests
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("shutdown requested (StopRequested): waiting up to 0.5 s for running tasks", main.Messages);
         Assert.DoesNotContain(main.Lines, l => l.Level >= Microsoft.Extensions.Logging.LogLevel.Error);
+    }
+
+    [Fact]
+    public async Task Fiber_every_started_task_ends_with_exactly_one_final_status_on_one_event_loop()
+    {
+        var main = new RecordingLoggerFactory();
+        var engine = new FiberTempest(Options(main));
+        var ids = FiberWorkload.Submit(engine, 60, new Random(20102), shortWaitMilliseconds: 5, longWaitMilliseconds: 10_000);
+        var run = engine.RunAsync();
+
+        await main.WaitForAsync(lines => FinalLines(lines).Count == ids.Count, "all 60 jobs to end");
+        FiberWorkload.Submit(engine, 10, new Random(8), shortWaitMilliseconds: 10_000, longWaitMilliseconds: 10_000);
+        await main.WaitForAsync(lines => lines.Count(l => l.Message.EndsWith("<FiberTask> started", StringComparison.Ordinal)) >= ids.Count + 5, "five more jobs to start");
+        engine.Stop();
+        var result = await run.WaitAsync(Bound);
+
+        var lines = main.Lines;
+        AssertEveryStartedTaskEndedOnce(lines);
+        var statuses = FinalLines(lines).Values.GroupBy(s => s).ToDictionary(g => g.Key, g => g.Count());
+        Assert.True(statuses.GetValueOrDefault("timeout") > 0, "the mix has timeouts");
+        Assert.True(statuses.GetValueOrDefault("failure") > 0, "the mix has failures");
+        Assert.True(statuses.GetValueOrDefault("aborted") > 0, "the stop aborted waiting jobs");
+        Assert.Contains("fiber pool initialized (5 fibers on one event loop)", main.Messages);
+        Assert.Equal(result.TasksStarted, result.TasksSucceeded + result.TasksFailed + result.TasksTimedOut + result.AbortedTaskIds.Count);
     }
 
     /// <summary>Every id with a started line has exactly one final line, and no final line lacks its start.</summary>
