@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Microsoft.Extensions.DependencyInjection;
 using TaskTempest.Queues;
@@ -16,13 +15,18 @@ internal sealed partial class EngineRun
     /// </summary>
     private sealed class CooperativeLoop
     {
-        private const int Running = 0, Ended = 1, Aborted = 2;
+        private const int Idle = 0, Running = 1, Ended = 2, Aborted = 3;
+        private const int YieldEvery = 64;
+        private int _sinceYield;
 
         private readonly EngineRun _run;
         private readonly int _fibers;
         private readonly LoopContext _context;
         private readonly Thread _thread;
-        private readonly ConcurrentDictionary<FiberJob, bool> _inFlight = new(); // read by shutdown's abort from another thread
+        // One reusable job per fiber: no allocation per job for the bookkeeping. The loop owns the free list;
+        // shutdown's abort reads the slots from another thread (no job starts once the engine is stopping).
+        private readonly FiberJob[] _slots;
+        private readonly Stack<FiberJob> _free;
         private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private readonly ITimer _watchdog;
         private TaskCompletionSource? _slotFreed;
@@ -42,6 +46,8 @@ internal sealed partial class EngineRun
         {
             _run = run;
             _fibers = fibers;
+            _slots = [.. Enumerable.Range(0, fibers).Select(_ => new FiberJob())];
+            _free = new Stack<FiberJob>(_slots);
             _context = new LoopContext(this);
             _thread = new Thread(_context.RunLoop)
             {
@@ -64,7 +70,7 @@ internal sealed partial class EngineRun
         /// <summary>Called from Run's thread at shutdown's deadline: reports each job still in flight aborted and returns its message.</summary>
         public async Task AbortRunningAsync(List<string> aborted)
         {
-            foreach (var job in _inFlight.Keys)
+            foreach (var job in _slots)
             {
                 if (Interlocked.CompareExchange(ref job.State, Aborted, Running) != Running) continue;
                 aborted.Add(job.Message.Id!);
@@ -96,18 +102,30 @@ internal sealed partial class EngineRun
                         await _slotFreed.Task;
                         continue;
                     }
-                    var message = await DequeueAsync(stopping);
+                    // The common case, a typed message ready in the queue, takes no async machinery.
+                    var ready = _run._queue.DequeueAsync(stopping);
+                    var message = ready.IsCompletedSuccessfully && ready.Result is { } m and not RawTempestMessage
+                        ? Dequeued(m)
+                        : await DequeueAsync(ready, stopping);
                     if (message is null) continue;
                     if (stopping.IsCancellationRequested)
                     {
                         await _run.ReturnToQueueAsync(message, "it was dequeued while stopping");
                         break;
                     }
-                    var job = new FiberJob(message);
-                    _inFlight[job] = true;
+                    var job = _free.Pop();
+                    job.Message = message;
+                    Volatile.Write(ref job.State, Running);
                     _active++;
                     Started++;
-                    _ = RunJobAsync(job); // runs until its first await, then the loop goes on
+                    StartJob(job); // runs until its first await, then the loop goes on
+                    // Jobs that complete synchronously would otherwise keep the loop to the dispatcher for a
+                    // whole burst: every so often let waiting continuations (and the watchdog's view) in.
+                    if (++_sinceYield >= YieldEvery)
+                    {
+                        _sinceYield = 0;
+                        await Task.Yield();
+                    }
                 }
             }
             catch (Exception e) when (!_run._ended)
@@ -121,12 +139,18 @@ internal sealed partial class EngineRun
             }
         }
 
-        private async ValueTask<TempestMessage?> DequeueAsync(CancellationToken stopping)
+        private TempestMessage Dequeued(TempestMessage message)
+        {
+            _dequeueFailures = 0;
+            return message;
+        }
+
+        private async ValueTask<TempestMessage?> DequeueAsync(ValueTask<TempestMessage?> pending, CancellationToken stopping)
         {
             TempestMessage? message;
             try
             {
-                message = await _run._queue.DequeueAsync(stopping);
+                message = await pending;
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)
             {
@@ -159,20 +183,18 @@ internal sealed partial class EngineRun
             catch (OperationCanceledException) { }
         }
 
-        private async Task RunJobAsync(FiberJob job)
+        /// <summary>
+        /// Starts a job on the loop. A job that completes synchronously (no timeout, nothing awaited) is
+        /// concluded right here, with no async machinery; the rest continue in <see cref="AwaitJobAsync"/>.
+        /// </summary>
+        private void StartJob(FiberJob job)
         {
             var message = job.Message;
-            long started = _run._time.GetTimestamp();
+            job.Started = _run._time.GetTimestamp();
             _run._logs.Main.ZLogInformation($"{{{message.Id}}} <{message.TaskName}> started");
             if (_run._taskEvents) _run.RaiseTaskEvent(message, null, TimeSpan.Zero);
 
-            TempestTask? task = null;
-            Exception? error = null;
-            bool expired = false;
-            IServiceScope? scope = null;
-            CancellationTokenSource? deadlineSource = null;
-            ITimer? deadline = null;
-            TaskCompletionSource? deadlinePassed = null;
+            ValueTask processed;
             try
             {
                 var token = _run._aborting.Token;
@@ -180,95 +202,120 @@ internal sealed partial class EngineRun
                 {
                     // At the deadline the token is cancelled and the job stops waiting for the task: its slot
                     // frees as soon as the loop gets control back, at the task's next await.
-                    deadlineSource = CancellationTokenSource.CreateLinkedTokenSource(token);
-                    deadlinePassed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                    deadline = _run._time.CreateTimer(static s =>
+                    job.DeadlineSource = CancellationTokenSource.CreateLinkedTokenSource(token);
+                    job.DeadlinePassed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                    job.Deadline = _run._time.CreateTimer(static s =>
                     {
                         var (run, source, passed) = ((EngineRun, CancellationTokenSource, TaskCompletionSource))s!;
                         passed.TrySetResult();
                         run.CancelOffThread(source, "a timeout");
-                    }, (_run, deadlineSource, deadlinePassed), timeout, Timeout.InfiniteTimeSpan);
-                    token = deadlineSource.Token;
+                    }, (_run, job.DeadlineSource, job.DeadlinePassed), timeout, Timeout.InfiniteTimeSpan);
+                    token = job.DeadlineSource.Token;
                 }
-                if (message.RequiresServices) scope = _run.CreateScope(message);
-                task = message.CreateTask(scope?.ServiceProvider);
-                task.Attach(message, _run._logs.Task);
+                if (message.RequiresServices) job.Scope = _run.CreateScope(message);
+                job.Task = message.CreateTask(job.Scope?.ServiceProvider);
+                job.Task.Attach(message, _run._logs.Task);
 
                 _stepOf = job;
-                var processed = message.InvokeAsync(task, token);
+                processed = message.InvokeAsync(job.Task, token);
+            }
+            catch (Exception e)
+            {
                 _stepOf = null;
-                if (!processed.IsCompletedSuccessfully)
+                Conclude(job, e, expired: false);
+                return;
+            }
+            _stepOf = null;
+            if (processed.IsCompletedSuccessfully && job.Deadline is null) Conclude(job, null, expired: false);
+            else _ = AwaitJobAsync(job, processed);
+        }
+
+        private async Task AwaitJobAsync(FiberJob job, ValueTask processed)
+        {
+            Exception? error = null;
+            bool expired = false;
+            try
+            {
+                var processing = processed.AsTask();
+                if (job.DeadlinePassed is null)
                 {
-                    var processing = processed.AsTask();
-                    if (deadlinePassed is null)
-                    {
-                        await processing;
-                    }
-                    else if (await Task.WhenAny(processing, deadlinePassed.Task) == processing)
-                    {
-                        await processing;
-                    }
-                    else
-                    {
-                        expired = true;
-                        ObserveLateEnd(job, processing, started);
-                    }
+                    await processing;
+                }
+                else if (await Task.WhenAny(processing, job.DeadlinePassed.Task) == processing)
+                {
+                    await processing;
+                }
+                else
+                {
+                    expired = true;
+                    ObserveLateEnd(job.Message, processing, job.Started);
                 }
             }
             catch (Exception e)
             {
                 error = e;
             }
-            finally
-            {
-                _stepOf = null;
-                deadline?.Dispose();
-            }
-            expired |= deadlinePassed?.Task.IsCompleted == true;
+            Conclude(job, error, expired | job.DeadlinePassed?.Task.IsCompleted == true);
+        }
 
+        /// <summary>The job's end on the loop: its status, report and acknowledgement, then its slot is free.</summary>
+        private void Conclude(FiberJob job, Exception? error, bool expired)
+        {
+            job.Deadline?.Dispose();
+            var message = job.Message;
+            ValueTask acknowledged = default;
             try
             {
-                if (Interlocked.CompareExchange(ref job.State, Ended, Running) != Running) return; // shutdown reported it aborted
-                double seconds = _run._time.GetElapsedTime(started).TotalSeconds;
-                var status = expired ? TempestTaskStatus.Timeout : error is null ? TempestTaskStatus.Success : TempestTaskStatus.Failure;
-                switch (status)
+                if (Interlocked.CompareExchange(ref job.State, Ended, Running) == Running) // else shutdown reported it aborted
                 {
-                    case TempestTaskStatus.Success: Succeeded++; break;
-                    case TempestTaskStatus.Failure: Failed++; break;
-                    default: TimedOut++; break;
-                }
-                _run.Report(message, task, status, error, seconds);
-                if (_run._acknowledging is not null)
-                {
-                    try { await _run._acknowledging.AcknowledgeAsync(message); }
-                    catch (Exception e) when (!_run._ended) { _run.AcknowledgeFailed(message, e); }
+                    double seconds = _run._time.GetElapsedTime(job.Started).TotalSeconds;
+                    var status = expired ? TempestTaskStatus.Timeout : error is null ? TempestTaskStatus.Success : TempestTaskStatus.Failure;
+                    switch (status)
+                    {
+                        case TempestTaskStatus.Success: Succeeded++; break;
+                        case TempestTaskStatus.Failure: Failed++; break;
+                        default: TimedOut++; break;
+                    }
+                    _run.Report(message, job.Task, status, error, seconds);
+                    if (_run._acknowledging is not null) acknowledged = _run._acknowledging.AcknowledgeAsync(message);
                 }
             }
             catch (Exception e) when (!_run._ended)
             {
                 _run._logs.Main.ZLogError(e, $"{{{message.Id}}} <{message.TaskName}> could not be reported: {e.Message}");
             }
-            finally
-            {
-                scope?.Dispose();
-                if (!expired) deadlineSource?.Dispose(); // a task still running past its deadline may hold the token
-                _inFlight.TryRemove(job, out _);
-                _active--;
-                _slotFreed?.TrySetResult();
-                CheckDrained();
-            }
+            if (acknowledged.IsCompletedSuccessfully) Release(job, expired);
+            else _ = ReleaseAfterAcknowledgedAsync(job, acknowledged, expired);
+        }
+
+        private async Task ReleaseAfterAcknowledgedAsync(FiberJob job, ValueTask acknowledged, bool expired)
+        {
+            try { await acknowledged; }
+            catch (Exception e) when (!_run._ended) { _run.AcknowledgeFailed(job.Message, e); }
+            Release(job, expired);
+        }
+
+        private void Release(FiberJob job, bool expired)
+        {
+            job.Scope?.Dispose();
+            if (!expired) job.DeadlineSource?.Dispose(); // a task still running past its deadline may hold the token
+            job.Reset();
+            _free.Push(job);
+            _active--;
+            _slotFreed?.TrySetResult();
+            CheckDrained();
         }
 
         /// <summary>A task that ran past its deadline still finishes some time later, on the loop: log it, and observe its exception.</summary>
-        private void ObserveLateEnd(FiberJob job, Task processing, long started) =>
+        private void ObserveLateEnd(TempestMessage message, Task processing, long started) =>
             processing.ContinueWith(static (t, s) =>
             {
-                var (loop, job, started) = ((CooperativeLoop, FiberJob, long))s!;
+                var (loop, message, started) = ((CooperativeLoop, TempestMessage, long))s!;
                 if (loop._run._ended) return;
                 double seconds = loop._run._time.GetElapsedTime(started).TotalSeconds;
-                loop._run._logs.Main.ZLogWarning($"{{{job.Message.Id}}} <{job.Message.TaskName}> returned after {seconds:0.0000} s; it had already timed out");
+                loop._run._logs.Main.ZLogWarning($"{{{message.Id}}} <{message.TaskName}> returned after {seconds:0.0000} s; it had already timed out");
                 _ = t.Exception; // observed
-            }, (this, job, started), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.FromCurrentSynchronizationContext());
+            }, (this, message, started), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.FromCurrentSynchronizationContext());
 
         private void CheckDrained()
         {
@@ -285,23 +332,41 @@ internal sealed partial class EngineRun
             var blocked = _run._time.GetElapsedTime(busySince);
             if (blocked < _run.Engine.Options.LoopBlockedThreshold) return;
             _reportedBusySince = busySince;
-            if (_stepOf is { } job)
+            if (_stepOf is { Message: { } stepMessage })
             {
-                _run._logs.Main.ZLogWarning($"{{{job.Message.Id}}} <{job.Message.TaskName}> has blocked the event loop for {blocked.TotalSeconds:0.000} s: cooperative task code must await, not block");
+                _run._logs.Main.ZLogWarning($"{{{stepMessage.Id}}} <{stepMessage.TaskName}> has blocked the event loop for {blocked.TotalSeconds:0.000} s: cooperative task code must await, not block");
             }
             else
             {
-                string inFlight = string.Join(", ", _inFlight.Keys.Select(j => $"{{{j.Message.Id}}} <{j.Message.TaskName}>"));
+                string inFlight = string.Join(", ", _slots.Select(j => j.Message).OfType<TempestMessage>().Select(m => $"{{{m.Id}}} <{m.TaskName}>"));
                 _run._logs.Main.ZLogWarning($"the event loop has been blocked for {blocked.TotalSeconds:0.000} s by a continuation of one of: {inFlight}");
             }
         }
 
         // ------------------------------------------------------------ the loop thread and its context
 
-        private sealed class FiberJob(TempestMessage message)
+        /// <summary>One fiber's job, reused from job to job.</summary>
+        private sealed class FiberJob
         {
-            public TempestMessage Message { get; } = message;
-            public int State; // Running, Ended or Aborted: whoever moves it from Running reports the job
+            public TempestMessage Message = null!;
+            public int State; // Idle, Running, Ended or Aborted: whoever moves it from Running reports the job
+            public long Started;
+            public TempestTask? Task;
+            public IServiceScope? Scope;
+            public CancellationTokenSource? DeadlineSource;
+            public ITimer? Deadline;
+            public TaskCompletionSource? DeadlinePassed;
+
+            public void Reset()
+            {
+                Message = null!;
+                Task = null;
+                Scope = null;
+                DeadlineSource = null;
+                Deadline = null;
+                DeadlinePassed = null;
+                Volatile.Write(ref State, Idle);
+            }
         }
 
         /// <summary>Posts run, in order, on the loop thread; nothing else runs there.</summary>

@@ -1,0 +1,52 @@
+using TaskTempest;
+
+namespace TaskTempest.Throughput;
+
+// Engines at equal concurrency in both modes. Logging goes to a null logger factory in the harness,
+// so what is measured is the engine's own work per job.
+
+[Tempest(Threads = 1)] public partial class Threads1;
+[Tempest(Fibers = 1)] public partial class Fibers1;
+[Tempest(Threads = 50)] public partial class Threads50;
+[Tempest(Fibers = 50)] public partial class Fibers50;
+
+/// <summary>Counts finished jobs and completes when the expected number has finished.</summary>
+public static class Finish
+{
+    private static int s_left;
+    private static TaskCompletionSource s_done = new();
+
+    public static Task Expect(int jobs)
+    {
+        s_done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref s_left, jobs);
+        return s_done.Task;
+    }
+
+    public static void One()
+    {
+        if (Interlocked.Decrement(ref s_left) == 0) s_done.TrySetResult();
+    }
+}
+
+/// <summary>A no-op async task (completes synchronously, as most cached/in-memory work does).</summary>
+[TempestTask]
+public sealed class NoOp : TempestTask
+{
+    public ValueTask Process(int a, int b)
+    {
+        Finish.One();
+        return default;
+    }
+}
+
+/// <summary>An I/O-like task: awaits a short delay.</summary>
+[TempestTask]
+public sealed class IoLike : TempestTask
+{
+    public async Task Process(int milliseconds)
+    {
+        await Task.Delay(milliseconds);
+        Finish.One();
+    }
+}
