@@ -174,8 +174,10 @@ internal sealed partial class EngineRun(TempestEngine engine)
     private PosixSignalRegistration OnSignal(PosixSignal signal, TempestStopReason reason) =>
         PosixSignalRegistration.Create(signal, context =>
         {
-            // The first signal stops gracefully; one that arrives while stopping ends the process as usual.
-            context.Cancel = Volatile.Read(ref _stopFlag) == 0;
+            // Every SIGINT/SIGTERM means "stop gracefully": tools such as `timeout` and process supervisors
+            // often deliver one twice (to the process and to its group), and the stop is bounded by the
+            // shutdown timeout anyway. SIGKILL remains for forcing.
+            context.Cancel = true;
             RequestStop(reason);
         });
 

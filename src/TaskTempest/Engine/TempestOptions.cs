@@ -78,7 +78,7 @@ public sealed class TempestOptions
     /// </summary>
     public TimeSpan LoopBlockedThreshold { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>Whether <c>Run</c> stops gracefully on SIGINT and SIGTERM (as the original did). Default: true.
+    /// <summary>Whether <c>Run</c> stops gracefully on SIGINT and SIGTERM (as the original did; a repeated signal changes nothing). Default: true.
     /// Hosts that manage their own lifetime, and tests, turn it off and call <c>Stop</c> or cancel instead.</summary>
     public bool HandleSignals { get; set; } = true;
 }
