@@ -30,13 +30,33 @@ public sealed partial class SampleTests
     {
         var main = new RecordingLoggerFactory();
         var engine = new SimpleTempest(Options(main));
-        var ids = SimpleWorkload.Submit(engine, 60, new Random(20101), shortSleepMilliseconds: 5, longSleepMilliseconds: 10_000);
+        await RunTheMixThenStopAsync(engine, main, "SimpleTask",
+            (count, seed, shortMs, longMs) => SimpleWorkload.Submit(engine, count, new Random(seed), shortMs, longMs));
+    }
+
+    [Fact]
+    public async Task Fiber_every_started_task_ends_with_exactly_one_final_status_on_one_event_loop()
+    {
+        var main = new RecordingLoggerFactory();
+        var engine = new FiberTempest(Options(main));
+        await RunTheMixThenStopAsync(engine, main, "FiberTask",
+            (count, seed, shortMs, longMs) => FiberWorkload.Submit(engine, count, new Random(seed), shortMs, longMs));
+        Assert.Contains("fiber pool initialized (5 fibers on one event loop)", main.Messages);
+    }
+
+    /// <summary>
+    /// Runs 60 jobs of the sample's random mix (short jobs, timeouts, failures, failing callbacks) to
+    /// their end, then stops while five long jobs run, so they are aborted within the half-second bound.
+    /// </summary>
+    private static async Task RunTheMixThenStopAsync(TempestEngine engine, RecordingLoggerFactory main, string taskName,
+        Func<int, int, int, int, IReadOnlyList<string>> submit)
+    {
+        var ids = submit(60, 20101, 5, 10_000);
         var run = engine.RunAsync();
 
         await main.WaitForAsync(lines => FinalLines(lines).Count == ids.Count, "all 60 jobs to end");
-        // Then a stop while some jobs still sleep past their timeout: they are aborted within the half second.
-        SimpleWorkload.Submit(engine, 10, new Random(7), shortSleepMilliseconds: 10_000, longSleepMilliseconds: 10_000);
-        await main.WaitForAsync(lines => lines.Count(l => l.Message.EndsWith("<SimpleTask> started", StringComparison.Ordinal)) >= ids.Count + 5, "five more jobs to start");
+        submit(10, 7, 10_000, 10_000);
+        await main.WaitForAsync(lines => lines.Count(l => l.Message.EndsWith($"<{taskName}> started", StringComparison.Ordinal)) >= ids.Count + 5, "five more jobs to start");
         engine.Stop();
         var result = await run.WaitAsync(Bound);
 
@@ -45,7 +65,7 @@ public sealed partial class SampleTests
         var statuses = FinalLines(lines).Values.GroupBy(s => s).ToDictionary(g => g.Key, g => g.Count());
         Assert.True(statuses.GetValueOrDefault("timeout") > 0, "the mix has timeouts");
         Assert.True(statuses.GetValueOrDefault("failure") > 0, "the mix has failures");
-        Assert.True(statuses.GetValueOrDefault("aborted") > 0, "the stop aborted sleeping jobs");
+        Assert.True(statuses.GetValueOrDefault("aborted") > 0, "the stop aborted running jobs");
         Assert.Contains(lines, l => l.Message.Contains("failure in callback", StringComparison.Ordinal));
         Assert.Equal(1, result.ExitCode);
         Assert.Equal(statuses.GetValueOrDefault("aborted"), result.AbortedTaskIds.Count);
@@ -75,30 +95,6 @@ public sealed partial class SampleTests
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("shutdown requested (StopRequested): waiting up to 0.5 s for running tasks", main.Messages);
         Assert.DoesNotContain(main.Lines, l => l.Level >= Microsoft.Extensions.Logging.LogLevel.Error);
-    }
-
-    [Fact]
-    public async Task Fiber_every_started_task_ends_with_exactly_one_final_status_on_one_event_loop()
-    {
-        var main = new RecordingLoggerFactory();
-        var engine = new FiberTempest(Options(main));
-        var ids = FiberWorkload.Submit(engine, 60, new Random(20102), shortWaitMilliseconds: 5, longWaitMilliseconds: 10_000);
-        var run = engine.RunAsync();
-
-        await main.WaitForAsync(lines => FinalLines(lines).Count == ids.Count, "all 60 jobs to end");
-        FiberWorkload.Submit(engine, 10, new Random(8), shortWaitMilliseconds: 10_000, longWaitMilliseconds: 10_000);
-        await main.WaitForAsync(lines => lines.Count(l => l.Message.EndsWith("<FiberTask> started", StringComparison.Ordinal)) >= ids.Count + 5, "five more jobs to start");
-        engine.Stop();
-        var result = await run.WaitAsync(Bound);
-
-        var lines = main.Lines;
-        AssertEveryStartedTaskEndedOnce(lines);
-        var statuses = FinalLines(lines).Values.GroupBy(s => s).ToDictionary(g => g.Key, g => g.Count());
-        Assert.True(statuses.GetValueOrDefault("timeout") > 0, "the mix has timeouts");
-        Assert.True(statuses.GetValueOrDefault("failure") > 0, "the mix has failures");
-        Assert.True(statuses.GetValueOrDefault("aborted") > 0, "the stop aborted waiting jobs");
-        Assert.Contains("fiber pool initialized (5 fibers on one event loop)", main.Messages);
-        Assert.Equal(result.TasksStarted, result.TasksSucceeded + result.TasksFailed + result.TasksTimedOut + result.AbortedTaskIds.Count);
     }
 
     /// <summary>Every id with a started line has exactly one final line, and no final line lacks its start.</summary>
