@@ -6,6 +6,7 @@ internal static class KnownNames
     public const string TempestAttribute = "TaskTempest.TempestAttribute";
     public const string TempestTaskAttribute = "TaskTempest.TempestTaskAttribute";
     public const string TempestTask = "TaskTempest.TempestTask";
+    public const string TempestTaskManifestAttribute = "TaskTempest.TempestTaskManifestAttribute";
     public const string TempestEngine = "TaskTempest.TempestEngine";
     public const string ProcessMethod = "Process";
     public const string BeforeInitializeAttribute = "TaskTempest.BeforeInitializeAttribute";
@@ -32,4 +33,5 @@ public static class TrackingNames
     public const string Engines = nameof(Engines);
     public const string EnginesWithTasks = nameof(EnginesWithTasks);
     public const string Diagnostics = nameof(Diagnostics);
+    public const string ReferencedTasks = nameof(ReferencedTasks);
 }

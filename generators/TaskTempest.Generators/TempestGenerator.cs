@@ -29,8 +29,16 @@ public sealed class TempestGenerator : IIncrementalGenerator
             .Select(static (r, _) => r.Model!)
             .WithTrackingName(TrackingNames.Tasks);
 
-        var allTasks = tasks.Collect()
-            .Select(static (all, _) => all.OrderBy(t => t.WireName, StringComparer.Ordinal).ToEquatableArray())
+        var ownTasks = tasks.Collect();
+
+        // Tasks declared in referenced projects, read from their manifests; the value is equal from one
+        // compilation to the next unless a reference changed, so everything downstream stays cached.
+        var referencedTasks = context.CompilationProvider
+            .Select(static (compilation, ct) => ReferencedTaskReader.Read(compilation, ct))
+            .WithTrackingName(TrackingNames.ReferencedTasks);
+
+        var allTasks = ownTasks.Combine(referencedTasks)
+            .Select(static (all, _) => all.Left.Concat(all.Right).OrderBy(t => t.WireName, StringComparer.Ordinal).ToEquatableArray())
             .WithTrackingName(TrackingNames.AllTasks);
 
         var engineResults = context.SyntaxProvider.ForAttributeWithMetadataName(
@@ -67,6 +75,13 @@ public sealed class TempestGenerator : IIncrementalGenerator
 
         context.RegisterSourceOutput(enginesWithTasks, static (spc, pair) =>
             spc.AddSource(EngineEmitter.HintName(pair.Left), EngineEmitter.Emit(pair.Left, pair.Right)));
+
+        // This project's manifest: how engines in projects that reference this one find its public tasks.
+        context.RegisterSourceOutput(ownTasks, static (spc, own) =>
+        {
+            var exported = own.Where(t => t.IsPublic).OrderBy(t => t.MessageFullName, StringComparer.Ordinal).ToList();
+            if (exported.Count > 0) spc.AddSource("TaskTempest.TaskManifest.g.cs", ManifestEmitter.Emit(exported));
+        });
 
         context.RegisterSourceOutput(diagnostics, static (spc, all) =>
         {

@@ -18,7 +18,7 @@ public class IncrementalityTests
     private static readonly string[] TrackedSteps =
     [
         TrackingNames.TaskResults, TrackingNames.Tasks, TrackingNames.AllTasks, TrackingNames.EngineResults,
-        TrackingNames.Engines, TrackingNames.EnginesWithTasks, TrackingNames.Diagnostics,
+        TrackingNames.Engines, TrackingNames.EnginesWithTasks, TrackingNames.Diagnostics, TrackingNames.ReferencedTasks,
     ];
 
     [Fact]
@@ -54,7 +54,7 @@ public class IncrementalityTests
         var second = driver.RunGenerators(edited).GetRunResult().Results.Single();
 
         Assert.Contains(second.TrackedSteps[TrackingNames.EnginesWithTasks].SelectMany(s => s.Outputs), o => o.Reason == IncrementalStepRunReason.Modified);
-        Assert.Equal(3, second.GeneratedSources.Length);
+        Assert.Equal(4, second.GeneratedSources.Length); // the engine, two messages and the manifest
     }
 
     /// <summary>Walks every tracked step's output objects and fails on an ISymbol, SyntaxNode, Location or Compilation.</summary>

@@ -127,9 +127,13 @@ internal static class EngineEmitter
     private static void EmitSubmit(SourceWriter w, TaskModel task)
     {
         var arguments = task.Parameters.Where(p => !p.IsCancellationToken).ToList();
+        // The async variant ends with a CancellationToken, so a params array there becomes an optional array (null: none).
         string Parameters(bool allowParams) => string.Join(", ", arguments.Select(p =>
-            (p.IsParams && allowParams ? "params " : "") + $"{p.Type} {p.Name}" + (p.DefaultValue is { } d ? " = " + d : "")));
-        string newMessage = $"new {task.MessageFullName}({string.Join(", ", arguments.Select(p => p.Name))})";
+            p.IsParams && !allowParams ? $"{p.Type}? {p.Name} = null"
+            : (p.IsParams ? "params " : "") + $"{p.Type} {p.Name}" + (p.DefaultValue is { } d ? " = " + d : "")));
+        string MessageOf(bool allowParams) =>
+            $"new {task.MessageFullName}({string.Join(", ", arguments.Select(p => p.IsParams && !allowParams ? $"{p.Name} ?? []" : p.Name))})";
+        string newMessage = MessageOf(allowParams: true);
         string parametersDoc = arguments.Count == 0 ? "" : $"({string.Join(", ", arguments.Select(p => p.Name.TrimStart('@')))})";
         var asyncParameters = new List<string>();
         if (arguments.Count > 0) asyncParameters.Add(Parameters(allowParams: false));
@@ -147,7 +151,7 @@ internal static class EngineEmitter
             /// <summary>Queues a <see cref="{task.FullyQualifiedName}"/> job without blocking on the queue.</summary>
             /// <returns>The job's id.</returns>
             {access} global::System.Threading.Tasks.ValueTask<string> Submit{task.ClassName}Async({string.Join(", ", asyncParameters)}) =>
-                SubmitAsync({newMessage}, cancellationToken);
+                SubmitAsync({MessageOf(allowParams: false)}, cancellationToken);
             """);
     }
 }

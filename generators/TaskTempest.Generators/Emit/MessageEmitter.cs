@@ -11,7 +11,9 @@ internal static class MessageEmitter
     public static string Emit(TaskModel task)
     {
         var arguments = task.Parameters.Where(p => !p.IsCancellationToken).ToList();
-        string constructorParameters = string.Join(", ", arguments.Select(p => $"{p.Type} {p.Name}"));
+        // The constructor mirrors Process (params, defaults): an engine in another project reads it from metadata.
+        string constructorParameters = string.Join(", ", arguments.Select(p =>
+            (p.IsParams ? "params " : "") + $"{p.Type} {p.Name}" + (p.DefaultValue is { } d ? " = " + d : "")));
         string processArguments = string.Join(", ", task.Parameters.Select(p => p.IsCancellationToken ? "cancellationToken" : "this." + p.Name));
         string call = $"(({task.FullyQualifiedName})task).{task.ProcessMethodName}({processArguments})";
 

@@ -289,7 +289,7 @@ internal static class TaskParser
     }
 
     /// <summary>The default value as a constant expression of the parameter's type.</summary>
-    private static string DefaultLiteral(IParameterSymbol parameter)
+    internal static string DefaultLiteral(IParameterSymbol parameter)
     {
         object? value = parameter.ExplicitDefaultValue;
         if (value is null) return "default";
@@ -305,7 +305,7 @@ internal static class TaskParser
         return value is string or bool ? literal : $"({WireTypes.Fq(type)})({literal})";
     }
 
-    private static string Escape(string identifier) =>
+    internal static string Escape(string identifier) =>
         SyntaxFacts.GetKeywordKind(identifier) != SyntaxKind.None ? "@" + identifier : identifier;
 
     private static bool DerivesFrom(INamedTypeSymbol type, string metadataName)

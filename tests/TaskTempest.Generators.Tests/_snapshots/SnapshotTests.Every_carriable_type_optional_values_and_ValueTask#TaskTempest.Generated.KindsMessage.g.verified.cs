@@ -68,7 +68,7 @@ namespace TaskTempest.Generated
         public readonly int? nothing;
 
         /// <summary>Creates the message; the engine assigns its id at submit.</summary>
-        public KindsMessage(long l, short s, sbyte sb, byte b, uint ui, ulong ul, ushort us, float f, double d, decimal m, bool flag, char c, string text, string? maybeText, global::System.Guid g, global::System.DateTime dt, global::System.DateTimeOffset dto, global::System.TimeSpan ts, global::Shade shade, int? maybe, int[] numbers, global::System.Collections.Generic.List<string> names, global::Shade?[]? shades, int @class, string label, double ratio, global::Shade defaultShade, int? nothing) : base(WireName)
+        public KindsMessage(long l, short s, sbyte sb, byte b, uint ui, ulong ul, ushort us, float f, double d, decimal m, bool flag, char c, string text, string? maybeText, global::System.Guid g, global::System.DateTime dt, global::System.DateTimeOffset dto, global::System.TimeSpan ts, global::Shade shade, int? maybe, int[] numbers, global::System.Collections.Generic.List<string> names, global::Shade?[]? shades, int @class = (int)(5), string label = "x\"y", double ratio = (double)(0.5), global::Shade defaultShade = (global::Shade)(1), int? nothing = default) : base(WireName)
         {
             this.l = l;
             this.s = s;

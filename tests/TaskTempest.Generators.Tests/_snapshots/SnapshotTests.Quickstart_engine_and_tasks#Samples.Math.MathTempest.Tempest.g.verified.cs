@@ -60,8 +60,8 @@ partial class MathTempest : global::TaskTempest.TempestEngine
 
     /// <summary>Queues a <see cref="global::Samples.Math.Averager"/> job without blocking on the queue.</summary>
     /// <returns>The job's id.</returns>
-    public global::System.Threading.Tasks.ValueTask<string> SubmitAveragerAsync(int[] numbers, global::System.Threading.CancellationToken cancellationToken = default) =>
-        SubmitAsync(new global::TaskTempest.Generated.Samples.Math.AveragerMessage(numbers), cancellationToken);
+    public global::System.Threading.Tasks.ValueTask<string> SubmitAveragerAsync(int[]? numbers = null, global::System.Threading.CancellationToken cancellationToken = default) =>
+        SubmitAsync(new global::TaskTempest.Generated.Samples.Math.AveragerMessage(numbers ?? []), cancellationToken);
 
     /// <summary>Queues a <see cref="global::Samples.Math.Fibonacci"/> job; a worker will call its <c>Process(n)</c>.</summary>
     /// <returns>The job's id, as the main log and the task log print it.</returns>

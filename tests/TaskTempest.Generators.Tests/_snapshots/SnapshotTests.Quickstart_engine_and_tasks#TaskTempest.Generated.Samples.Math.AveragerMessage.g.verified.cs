@@ -14,7 +14,7 @@ namespace TaskTempest.Generated.Samples.Math
         public readonly int[] numbers;
 
         /// <summary>Creates the message; the engine assigns its id at submit.</summary>
-        public AveragerMessage(int[] numbers) : base(WireName)
+        public AveragerMessage(params int[] numbers) : base(WireName)
         {
             this.numbers = numbers;
         }
