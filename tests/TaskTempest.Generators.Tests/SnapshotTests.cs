@@ -195,4 +195,26 @@ public class SnapshotTests
         foreach (var source in result.Results.Single().GeneratedSources)
             Snapshots.Verify(nameof(SnapshotTests), source.HintName, source.SourceText.ToString());
     }
+
+    [Fact]
+    public void Several_engines_in_one_project_each_dispatch_every_task()
+    {
+        var (result, output) = GeneratorHarness.Run("""
+            using System.Threading.Tasks;
+            using TaskTempest;
+
+            namespace Several.Engines;
+
+            [Tempest(Threads = 4)] public partial class Background;
+            [Tempest(Fibers = 20, Name = "io")] public partial class Io;
+
+            [TempestTask] public sealed class Fetch : TempestTask { public Task Process(string url) => Task.CompletedTask; }
+            [TempestTask] public sealed class Resize : TempestTask { public ValueTask Process(int width, int height) => default; }
+            """);
+
+        Assert.Empty(GeneratorHarness.AllDiagnostics(result, output));
+        var engines = result.Results.Single().GeneratedSources.Where(s => s.HintName.EndsWith(".Tempest.g.cs", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, engines.Count);
+        foreach (var source in engines) Snapshots.Verify(nameof(SnapshotTests), source.HintName, source.SourceText.ToString());
+    }
 }

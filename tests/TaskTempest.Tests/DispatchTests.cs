@@ -134,6 +134,22 @@ public class DispatchTests
     }
 
     [Fact]
+    public async Task Tasks_declared_in_a_referenced_library_are_submitted_and_dispatched()
+    {
+        await using var h = Harness.Test().Start();
+
+        string mail = h.Engine.SubmitWelcomeMail("ada@example.org", "Ada"); // SharedTasks.Jobs, through its manifest
+        string sum = h.Engine.SubmitSumNumbers(1, 2, 3);
+        h.Queue.EnqueueRaw("[null,\"welcome-mail\",\"grace@example.org\"]"); // the optional name left out
+        await h.FinishedAsync(mail);
+        await h.FinishedAsync(sum);
+        await h.TaskLog.WaitForLineAsync("welcome mail sent to a new user <grace@example.org>");
+
+        Assert.Contains($"{{{mail}}} <welcome-mail> welcome mail sent to Ada <ada@example.org>", h.TaskLog.Messages);
+        Assert.Contains($"{{{sum}}} <sum> sum of 3 numbers: 6", h.TaskLog.Messages);
+    }
+
+    [Fact]
     public void Default_is_one_instance_and_Configure_runs_for_every_instance()
     {
         Assert.Same(SecondTempest.Default, SecondTempest.Default);
