@@ -43,6 +43,23 @@ public class IncrementalityTests
     }
 
     [Fact]
+    public void Editing_a_task_body_changes_no_model_and_no_output()
+    {
+        var compilation = GeneratorHarness.Compile(Source);
+        var driver = GeneratorHarness.CreateDriver().RunGenerators(compilation);
+
+        var oldTree = compilation.SyntaxTrees.Single();
+        var newTree = oldTree.WithChangedText(Microsoft.CodeAnalysis.Text.SourceText.From(
+            Source.Replace("public void Process(int a, int b) { }", "public void Process(int a, int b) { System.Console.WriteLine(a + b); }", StringComparison.Ordinal)));
+        var second = driver.RunGenerators(compilation.ReplaceSyntaxTree(oldTree, newTree)).GetRunResult().Results.Single();
+
+        Assert.All(second.TrackedSteps[TrackingNames.TaskResults].SelectMany(s => s.Outputs),
+            o => Assert.Equal(IncrementalStepRunReason.Unchanged, o.Reason)); // re-parsed, equal model
+        Assert.All(second.TrackedOutputSteps.SelectMany(s => s.Value).SelectMany(s => s.Outputs),
+            o => Assert.Equal(IncrementalStepRunReason.Cached, o.Reason));
+    }
+
+    [Fact]
     public void A_new_task_regenerates_the_engine()
     {
         var compilation = GeneratorHarness.Compile(Source);
