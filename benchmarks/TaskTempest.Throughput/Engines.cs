@@ -6,6 +6,7 @@ namespace TaskTempest.Throughput;
 // so what is measured is the engine's own work per job.
 
 [Tempest(Threads = 1)] public partial class Threads1;
+[Tempest(Threads = 2)] public partial class Threads2;
 [Tempest(Fibers = 1)] public partial class Fibers1;
 [Tempest(Threads = 50)] public partial class Threads50;
 [Tempest(Fibers = 50)] public partial class Fibers50;

@@ -3,6 +3,15 @@ using Microsoft.Extensions.Logging.Abstractions;
 using TaskTempest;
 using TaskTempest.Throughput;
 
+// `-- limit [jobs] [rounds]`: TaskTempest against a bare Channels loop and Dataflow (see Limit.cs).
+if (args is ["limit", ..])
+{
+    int limitJobs = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 1_000_000;
+    int limitRounds = args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 5;
+    await Limit.RunAsync(limitJobs, limitRounds);
+    return;
+}
+
 // Cooperative mode against thread-pool mode at equal concurrency, interleaved runs, medians.
 //   no-op:   N no-op async jobs (pre-filled queue), 1 thread vs 1 fiber: the engine's cost per job
 //   io-like: M jobs that each await a 1 ms delay, 50 threads vs 50 fibers
