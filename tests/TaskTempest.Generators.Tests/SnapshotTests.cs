@@ -1,3 +1,5 @@
+using Microsoft.CodeAnalysis;
+
 namespace TaskTempest.Generators.Tests;
 
 public class SnapshotTests
@@ -30,6 +32,15 @@ public class SnapshotTests
             public Task Process(int n, CancellationToken cancellationToken) => Task.CompletedTask;
         }
         """;
+
+    /// <summary>The generated code compiles clean (no error, no warning), and each file matches its snapshot.</summary>
+    private static void VerifyClean(GeneratorDriverRunResult result, Compilation output, Func<string, bool>? which = null,
+        [System.Runtime.CompilerServices.CallerMemberName] string testMethod = "")
+    {
+        Assert.Empty(GeneratorHarness.AllDiagnostics(result, output));
+        foreach (var source in result.Results.Single().GeneratedSources.Where(s => which?.Invoke(s.HintName) ?? true))
+            Snapshots.Verify(nameof(SnapshotTests), source.HintName, source.SourceText.ToString(), testMethod);
+    }
 
     [Fact]
     public void Quickstart_engine_and_tasks()
@@ -66,9 +77,7 @@ public class SnapshotTests
             }
             """);
 
-        Assert.Empty(GeneratorHarness.AllDiagnostics(result, output));
-        foreach (var source in result.Results.Single().GeneratedSources)
-            Snapshots.Verify(nameof(SnapshotTests), source.HintName, source.SourceText.ToString());
+        VerifyClean(result, output);
     }
 
     [Fact]
@@ -90,9 +99,7 @@ public class SnapshotTests
             }
             """);
 
-        Assert.Empty(GeneratorHarness.AllDiagnostics(result, output));
-        foreach (var source in result.Results.Single().GeneratedSources)
-            Snapshots.Verify(nameof(SnapshotTests), source.HintName, source.SourceText.ToString());
+        VerifyClean(result, output);
     }
 
     [Fact]
@@ -120,9 +127,7 @@ public class SnapshotTests
             }
             """);
 
-        Assert.Empty(GeneratorHarness.AllDiagnostics(result, output));
-        foreach (var source in result.Results.Single().GeneratedSources)
-            Snapshots.Verify(nameof(SnapshotTests), source.HintName, source.SourceText.ToString());
+        VerifyClean(result, output);
     }
 
     [Fact]
@@ -156,9 +161,7 @@ public class SnapshotTests
             }
             """);
 
-        Assert.Empty(GeneratorHarness.AllDiagnostics(result, output));
-        foreach (var source in result.Results.Single().GeneratedSources.Where(s => s.HintName.Contains("Tempest.g", StringComparison.Ordinal)))
-            Snapshots.Verify(nameof(SnapshotTests), source.HintName, source.SourceText.ToString());
+        VerifyClean(result, output, hintName => hintName.Contains("Tempest.g", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -191,9 +194,7 @@ public class SnapshotTests
             }
             """);
 
-        Assert.Empty(GeneratorHarness.AllDiagnostics(result, output));
-        foreach (var source in result.Results.Single().GeneratedSources)
-            Snapshots.Verify(nameof(SnapshotTests), source.HintName, source.SourceText.ToString());
+        VerifyClean(result, output);
     }
 
     [Fact]
