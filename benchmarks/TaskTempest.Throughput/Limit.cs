@@ -53,6 +53,11 @@ internal static class Limit
         Console.WriteLine($"\npeak working set of the process: {Process.GetCurrentProcess().PeakWorkingSet64 / 1024.0 / 1024.0:0} MiB");
     }
 
+    public static async Task ProfileAsync(int jobs)
+    {
+        for (int i = 0; i < 3; i++) Console.WriteLine($"{await TaskTempestAsync(jobs, prefilled: true):N0} jobs/s");
+    }
+
     private static double Median(List<double> values)
     {
         var sorted = values.Order().ToList();

@@ -3,6 +3,14 @@ using Microsoft.Extensions.Logging.Abstractions;
 using TaskTempest;
 using TaskTempest.Throughput;
 
+// `-- profile-threads [jobs]`: TaskTempest's thread-pool mode alone, for a profiler.
+if (args is ["profile-threads", ..])
+{
+    int profileJobs = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 5_000_000;
+    await Limit.ProfileAsync(profileJobs);
+    return;
+}
+
 // `-- limit [jobs] [rounds]`: TaskTempest against a bare Channels loop and Dataflow (see Limit.cs).
 if (args is ["limit", ..])
 {
