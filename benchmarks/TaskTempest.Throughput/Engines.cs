@@ -2,12 +2,13 @@ using TaskTempest;
 
 namespace TaskTempest.Throughput;
 
-// Engines at equal concurrency in both modes. Logging goes to a null logger factory in the harness,
-// so what is measured is the engine's own work per job.
+// Engines at equal concurrency in both modes. The harness sets their logging per run: null logger
+// factories (log lines off) or the default log files under a temp folder.
 
 [Tempest(Threads = 1)] public partial class Threads1;
 [Tempest(Threads = 2)] public partial class Threads2;
 [Tempest(Fibers = 1)] public partial class Fibers1;
+[Tempest(Fibers = 2)] public partial class Fibers2;
 [Tempest(Threads = 50)] public partial class Threads50;
 [Tempest(Fibers = 50)] public partial class Fibers50;
 

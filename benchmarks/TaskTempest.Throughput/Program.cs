@@ -1,92 +1,77 @@
-using System.Diagnostics;
-using Microsoft.Extensions.Logging.Abstractions;
-using TaskTempest;
+using System.Globalization;
 using TaskTempest.Throughput;
+using TaskTempest.Throughput.Contenders;
 
-// `-- profile-threads [jobs]`: TaskTempest's thread-pool mode alone, for a profiler.
-if (args is ["profile-threads", ..])
+// The throughput harness. Run from the repository root:
+//   dotnet run -c Release --project benchmarks/TaskTempest.Throughput -- [compare] [jobs] [rounds] [hangfireJobs]
+//       The comparison (the default; see Compare.cs): N no-op Adder-shaped jobs (default 1,000,000; Hangfire
+//       20,000) on 2 workers through a bare Channels loop (the limit), Dataflow's ActionBlock, Hangfire with
+//       InMemory storage, TaskTempest in thread-pool and cooperative mode with log lines off and with its
+//       default log files, and a bare ZLogger loop writing the same lines (the log files' baseline);
+//       pre-filled and live, 2 s warm-up each, interleaved rounds (default 5), medians, bytes per job,
+//       peak working set, a markdown table.
+//   ... -- limit [jobs] [rounds]                    the comparison's quick part: Channels, Dataflow, TaskTempest threads, log lines off
+//   ... -- fibers [noopJobs] [ioJobs] [rounds]      cooperative against thread-pool mode at equal concurrency (see Fibers.cs)
+//   ... -- profile-threads [jobs]                   TaskTempest's thread-pool mode alone, pre-filled, 3 runs, for a profiler
+//   ... -- aot-start <MathTempest binary> [runs]    NativeAOT start-up to the first success line, 10 runs (see AotStart.cs);
+//       publish the binary first: dotnet publish samples/MathTempest -c Release -r linux-x64 -o /tmp/mathaot
+
+CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+const string Run = "dotnet run -c Release --project benchmarks/TaskTempest.Throughput --";
+
+int Arg(int index, int fallback) => args.Length > index ? int.Parse(args[index], CultureInfo.InvariantCulture) : fallback;
+bool compare = args is [] or ["compare", ..] || int.TryParse(args[0], CultureInfo.InvariantCulture, out _);
+
+switch (args)
 {
-    int profileJobs = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 5_000_000;
-    await Limit.ProfileAsync(profileJobs);
-    return;
-}
+    case ["profile-threads", ..]:
+        var profiled = new TaskTempestEngine(fibers: false, logFiles: false, Arg(1, 5_000_000));
+        for (int i = 0; i < 3; i++) Console.WriteLine($"{profiled.Jobs / (await profiled.RunAsync(profiled.Jobs, prefilled: true)).TotalSeconds:N0} jobs/s");
+        break;
 
-// `-- limit [jobs] [rounds]`: TaskTempest against a bare Channels loop and Dataflow (see Limit.cs).
-if (args is ["limit", ..])
-{
-    int limitJobs = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 1_000_000;
-    int limitRounds = args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 5;
-    await Limit.RunAsync(limitJobs, limitRounds);
-    return;
-}
+    case ["fibers", ..]:
+        await Fibers.RunAsync(Arg(1, 1_000_000), Arg(2, 20_000), Arg(3, 5));
+        break;
 
-// Cooperative mode against thread-pool mode at equal concurrency, interleaved runs, medians.
-//   no-op:   N no-op async jobs (pre-filled queue), 1 thread vs 1 fiber: the engine's cost per job
-//   io-like: M jobs that each await a 1 ms delay, 50 threads vs 50 fibers
-// usage: dotnet run -c Release --project benchmarks/TaskTempest.Throughput -- [noopJobs] [ioJobs] [rounds]
-int noopJobs = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 1_000_000;
-int ioJobs = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 20_000;
-int rounds = args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 5;
+    case ["aot-start", string binary, ..]:
+        AotStart.Run(binary, Arg(2, 10));
+        break;
 
-Console.WriteLine($"TaskTempest throughput, {Environment.ProcessorCount} cores, .NET {Environment.Version}; {rounds} interleaved rounds, medians; per-task log lines off");
-var contenders = new (string Name, Func<TempestOptions, TempestEngine> Create, Action<TempestEngine, int> Submit, int Jobs)[]
-{
-    ("no-op, 1 thread", o => new Threads1(o), (e, n) => Submit(e, n, noop: true), noopJobs),
-    ("no-op, 1 fiber", o => new Fibers1(o), (e, n) => Submit(e, n, noop: true), noopJobs),
-    ("1 ms await, 50 threads", o => new Threads50(o), (e, n) => Submit(e, n, noop: false), ioJobs),
-    ("1 ms await, 50 fibers", o => new Fibers50(o), (e, n) => Submit(e, n, noop: false), ioJobs),
-};
+    case ["aot-start"]:
+        Console.Error.WriteLine("aot-start needs the MathTempest binary: -- aot-start /tmp/mathaot/MathTempest");
+        return 2;
 
-// Warm-up: one short run of each, so tiered compilation has settled before anything is measured.
-foreach (var c in contenders) await Measure(c.Create, c.Submit, Math.Min(c.Jobs, 200_000));
-
-var rates = contenders.ToDictionary(c => c.Name, _ => new List<double>());
-for (int round = 0; round < rounds; round++)
-{
-    foreach (var c in contenders) rates[c.Name].Add(await Measure(c.Create, c.Submit, c.Jobs));
-}
-
-Console.WriteLine();
-Console.WriteLine("| contender | jobs | jobs/s (median) | ns per job | min - max jobs/s |");
-Console.WriteLine("|---|---:|---:|---:|---:|");
-foreach (var c in contenders)
-{
-    var r = rates[c.Name].Order().ToList();
-    double median = r[r.Count / 2];
-    Console.WriteLine($"| {c.Name} | {c.Jobs:N0} | {median:N0} | {1e9 / median:N0} | {r[0]:N0} - {r[^1]:N0} |");
-}
-
-static void Submit(TempestEngine engine, int jobs, bool noop)
-{
-    // Generated Submit methods are per engine class; the harness calls them through this switch.
-    for (int i = 0; i < jobs; i++)
+    case ["limit", ..]:
     {
-        switch (engine)
-        {
-            case Threads1 t when noop: t.SubmitNoOp(i, i); break;
-            case Fibers1 f when noop: f.SubmitNoOp(i, i); break;
-            case Threads50 t: t.SubmitIoLike(1); break;
-            case Fibers50 f: f.SubmitIoLike(1); break;
-            default: throw new InvalidOperationException(engine.Name);
-        }
+        int jobs = Arg(1, 1_000_000), rounds = Arg(2, 5);
+        await Compare.RunAsync([new ChannelsLoop(jobs), new DataflowBlock(jobs), new TaskTempestEngine(fibers: false, logFiles: false, jobs)],
+            rounds, $"{Run} limit {jobs} {rounds}");
+        break;
     }
-}
 
-static async Task<double> Measure(Func<TempestOptions, TempestEngine> create, Action<TempestEngine, int> submit, int jobs)
-{
-    var engine = create(new TempestOptions
+    case var _ when compare:
     {
-        MainLoggerFactory = NullLoggerFactory.Instance,
-        TaskLoggerFactory = NullLoggerFactory.Instance,
-        HandleSignals = false,
-    });
-    var done = Finish.Expect(jobs);
-    submit(engine, jobs); // pre-filled: the queue holds every job before the engine starts
-    var clock = Stopwatch.StartNew();
-    var run = engine.RunAsync();
-    await done;
-    double seconds = clock.Elapsed.TotalSeconds;
-    engine.Stop();
-    await run;
-    return jobs / seconds;
+        int skip = args is ["compare", ..] ? 1 : 0;
+        int jobs = Arg(skip, 1_000_000), rounds = Arg(skip + 1, 5), hangfireJobs = Arg(skip + 2, 20_000);
+        if (rounds < 1) throw new ArgumentOutOfRangeException(nameof(args), "rounds must be at least 1");
+        Contender[] contenders =
+        [
+            new ChannelsLoop(jobs),
+            new DataflowBlock(jobs),
+            new HangfireServer(hangfireJobs),
+            new TaskTempestEngine(fibers: false, logFiles: false, jobs),
+            new TaskTempestEngine(fibers: true, logFiles: false, jobs),
+            new ZLoggerLoop(jobs),
+            new TaskTempestEngine(fibers: false, logFiles: true, jobs),
+            new TaskTempestEngine(fibers: true, logFiles: true, jobs),
+        ];
+        await Compare.RunAsync(contenders, rounds, $"{Run} compare {jobs} {rounds} {hangfireJobs}");
+        break;
+    }
+
+    default:
+        Console.Error.WriteLine($"unknown mode '{string.Join(' ', args)}'; see the usage at the top of Program.cs");
+        return 2;
 }
+return 0;
