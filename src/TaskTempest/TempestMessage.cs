@@ -20,8 +20,8 @@ public abstract class TempestMessage
     /// <summary>The task's name on the wire (its class name unless set in <see cref="TempestTaskAttribute"/>).</summary>
     public string TaskName { get; }
 
-    /// <summary>How many times a queue has handed this message to a worker, this delivery included
-    /// (0 until the first dequeue). Queues that store bytes keep it in the envelope.</summary>
+    /// <summary>How many times a queue has handed this message to a worker, this delivery included:
+    /// 1 on the first run, 2 after it was returned once. Queues that store bytes keep it in the envelope.</summary>
     public int Attempts { get; set; }
 
     /// <summary>Queue-specific delivery state (a list element, a row id...) that the queue needs to

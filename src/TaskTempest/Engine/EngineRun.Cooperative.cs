@@ -277,7 +277,7 @@ internal sealed partial class EngineRun
                         default: TimedOut++; break;
                     }
                     _run.Report(message, job.Task, status, error, seconds);
-                    if (_run._acknowledging is not null) acknowledged = _run._acknowledging.AcknowledgeAsync(message);
+                    if (_run._acknowledges) acknowledged = _run._acknowledging!.AcknowledgeAsync(message);
                 }
             }
             catch (Exception e) when (!_run._ended)

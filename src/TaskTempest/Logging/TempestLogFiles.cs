@@ -1,5 +1,7 @@
+using System.Buffers;
 using System.Globalization;
 using Microsoft.Extensions.Logging;
+using Utf8StringInterpolation;
 using ZLogger;
 
 namespace TaskTempest.Logging;
@@ -41,36 +43,97 @@ public static class TempestLogFiles
                 options.InternalErrorLogger = static e => Console.Error.WriteLine($"TaskTempest: a log line could not be written: {e}");
                 options.UsePlainTextFormatter(formatter =>
                 {
-                    formatter.SetPrefixFormatter($"", (in MessageTemplate template, in LogInfo info) => Write(template, info, format.Prefix));
+                    var prefix = new LinePartWriter(format.Prefix);
+                    formatter.SetPrefixFormatter($"", (in MessageTemplate template, in LogInfo info) => prefix.Write(template, info));
                     if (format.Suffix.Count > 0)
-                        formatter.SetSuffixFormatter($"", (in MessageTemplate template, in LogInfo info) => Write(template, info, format.Suffix));
+                    {
+                        var suffix = new LinePartWriter(format.Suffix);
+                        formatter.SetSuffixFormatter($"", (in MessageTemplate template, in LogInfo info) => suffix.Write(template, info));
+                    }
                 });
             });
         });
     }
 
-    private static void Write(MessageTemplate template, LogInfo info, IReadOnlyList<LogLineFormat.Part> parts)
+    /// <summary>
+    /// Writes the parts of a line around its message. Formatting a local timestamp costs more than the
+    /// rest of a line, so when the template shows whole seconds, the parts are rendered once per second
+    /// and level and then copied as UTF-8 bytes.
+    /// </summary>
+    private sealed class LinePartWriter(IReadOnlyList<LogLineFormat.Part> parts)
     {
-        using var writer = template.GetUtf8StringWriter();
-        Span<char> text = stackalloc char[64];
-        foreach (var part in parts)
+        private readonly bool _renderedPerSecond = parts.All(p => p.Kind != LogLineFormat.PartKind.Timestamp || !ShowsFractions(p.Text));
+        private readonly Rendered?[] _byLevel = new Rendered?[(int)LogLevel.None + 1];
+
+        /// <summary>The parts as written for one second at one level (immutable, so sharing it needs no lock).</summary>
+        private sealed record Rendered(long Second, byte[] Utf8);
+
+        public void Write(MessageTemplate template, LogInfo info)
         {
-            switch (part.Kind)
+            if (!_renderedPerSecond || (uint)info.LogLevel >= (uint)_byLevel.Length)
             {
-                case LogLineFormat.PartKind.Literal:
-                    writer.AppendLiteral(part.Text);
-                    break;
-                case LogLineFormat.PartKind.Timestamp:
-                    // Invariant culture: the same template gives the same line on every machine (not Hijri dates on ar-SA).
-                    if (info.Timestamp.Local.DateTime.TryFormat(text, out int written, part.Text, CultureInfo.InvariantCulture))
-                        writer.AppendFormatted((ReadOnlySpan<char>)text[..written]);
-                    else
-                        writer.AppendLiteral(info.Timestamp.Local.DateTime.ToString(part.Text, CultureInfo.InvariantCulture));
-                    break;
-                default:
-                    writer.AppendLiteral(LogLineFormat.LevelName(info.LogLevel));
-                    break;
+                var direct = template.GetUtf8StringWriter();
+                try { WriteParts(ref direct, info.Timestamp.Local.DateTime, info.LogLevel); }
+                finally { direct.Dispose(); } // flushes into the line
+                return;
             }
+            long second = info.Timestamp.Utc.UtcTicks / TimeSpan.TicksPerSecond;
+            var rendered = _byLevel[(int)info.LogLevel];
+            if (rendered is null || rendered.Second != second)
+            {
+                var buffer = new ArrayBufferWriter<byte>(64);
+                var render = new Utf8StringWriter<ArrayBufferWriter<byte>>(0, 0, buffer);
+                try { WriteParts(ref render, info.Timestamp.Local.DateTime, info.LogLevel); }
+                finally { render.Dispose(); }
+                rendered = new Rendered(second, buffer.WrittenSpan.ToArray());
+                _byLevel[(int)info.LogLevel] = rendered;
+            }
+            using var writer = template.GetUtf8StringWriter();
+            writer.AppendFormatted((ReadOnlySpan<byte>)rendered.Utf8);
+        }
+
+        private void WriteParts<TBuffer>(ref Utf8StringWriter<TBuffer> writer, DateTime localTime, LogLevel level)
+            where TBuffer : IBufferWriter<byte>
+        {
+            Span<char> text = stackalloc char[64];
+            foreach (var part in parts)
+            {
+                switch (part.Kind)
+                {
+                    case LogLineFormat.PartKind.Literal:
+                        writer.AppendLiteral(part.Text);
+                        break;
+                    case LogLineFormat.PartKind.Timestamp:
+                        // Invariant culture: the same template gives the same line on every machine (not Hijri dates on ar-SA).
+                        if (localTime.TryFormat(text, out int written, part.Text, CultureInfo.InvariantCulture))
+                            writer.AppendFormatted((ReadOnlySpan<char>)text[..written]);
+                        else
+                            writer.AppendLiteral(localTime.ToString(part.Text, CultureInfo.InvariantCulture));
+                        break;
+                    default:
+                        writer.AppendLiteral(LogLineFormat.LevelName(level));
+                        break;
+                }
+            }
+        }
+
+        /// <summary>Whether a .NET date format shows fractions of a second (f/F), outside quoted text.</summary>
+        private static bool ShowsFractions(string format)
+        {
+            char quote = '\0';
+            for (int i = 0; i < format.Length; i++)
+            {
+                char c = format[i];
+                if (quote != '\0')
+                {
+                    if (c == quote) quote = '\0';
+                }
+                else if (c is '\'' or '"') quote = c;
+                else if (c == '\\') i++;
+                else if (c is 'f' or 'F') return true;
+            }
+            // A one-letter standard format ("o", "O", "s"...) may show fractions: render every line.
+            return format.Length == 1;
         }
     }
 }
