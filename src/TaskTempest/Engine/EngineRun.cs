@@ -43,6 +43,7 @@ internal sealed partial class EngineRun(TempestEngine engine)
     private bool _taskEvents; // whether the engine has after-task hooks: without, the hot path builds no events
     private readonly Lock _workersLock = new();
     private readonly List<Worker> _workers = []; // grows when orphaned workers are replaced
+    private Worker[] _workerSnapshot = [];
     private int _orphans;     // tasks stuck on orphaned workers right now
     private int _unreplaced;  // orphaned workers not replaced because the cap was reached
     private TempestLogs _logs = null!;
@@ -199,6 +200,11 @@ internal sealed partial class EngineRun(TempestEngine engine)
             _logs.Main.ZLogWarning($"{{{message.Id}}} <{message.TaskName}> aborted");
             await ReturnToQueueAsync(message, "it was aborted").ConfigureAwait(false);
         }
+        // Batches of messages that workers took and never started go back to the queue, whoever holds them.
+        if (_memoryQueue is { } memory)
+        {
+            foreach (var worker in Workers) HandBack(memory, worker);
+        }
         // On the thread pool: cancelling runs the tasks' own registrations and continuations, which may
         // block or throw, and Run must return within its bound whatever they do.
         CancelOffThread(_aborting, "shutdown's abort");
@@ -253,10 +259,8 @@ internal sealed partial class EngineRun(TempestEngine engine)
         }
     }
 
-    private Worker[] Workers
-    {
-        get { lock (_workersLock) return [.. _workers]; }
-    }
+    /// <summary>Every worker started so far (a snapshot: idle workers read it to steal, without a lock).</summary>
+    private Worker[] Workers => Volatile.Read(ref _workerSnapshot);
 
     private void StartWorker()
     {
@@ -265,6 +269,7 @@ internal sealed partial class EngineRun(TempestEngine engine)
         {
             worker = new Worker(_workers.Count);
             _workers.Add(worker);
+            Volatile.Write(ref _workerSnapshot, [.. _workers]);
         }
         worker.Thread = new Thread(() => WorkerLoop(worker))
         {
@@ -318,6 +323,7 @@ internal sealed partial class EngineRun(TempestEngine engine)
         }
         finally
         {
+            if (_memoryQueue is { } memory) HandBack(memory, worker); // a batch it did not start
             worker.Exited.TrySetResult();
         }
     }
@@ -331,8 +337,7 @@ internal sealed partial class EngineRun(TempestEngine engine)
         {
             if (_memoryQueue is { } memory)
             {
-                immediate = memory.TryDequeue(out message);
-                if (!immediate) message = memory.Dequeue(stopping);
+                message = TakeFromMemoryQueue(memory, worker, stopping, out immediate);
             }
             else
             {

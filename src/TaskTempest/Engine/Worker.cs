@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+
 namespace TaskTempest.Engine;
 
 /// <summary>
@@ -20,6 +22,9 @@ internal sealed class Worker(int index)
     private bool _interruptSent;
 
     public int Index { get; } = index;
+
+    /// <summary>Messages taken from the embedded queue with the last one and not started yet; idle workers steal from it.</summary>
+    public ConcurrentQueue<TempestMessage> Batch { get; } = new();
     public Thread? Thread { get; set; }
     public long Started;
     public long Succeeded;

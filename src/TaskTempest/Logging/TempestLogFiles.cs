@@ -20,8 +20,11 @@ public static class TempestLogFiles
     /// <param name="minimumLevel">Lines below this level are not written.</param>
     /// <param name="format">The line template; the original's shape when null.</param>
     /// <param name="timeProvider">The clock for timestamps.</param>
-    /// <param name="neverBlock">Grow the write buffer instead of making loggers wait when the file falls behind
-    /// (cooperative engines: logging must never block the event loop).</param>
+    /// <param name="neverBlock">Grow the write buffer instead of making loggers wait when the file falls behind.
+    /// The engine does not use it, not even on its event loop: after a burst ZLogger keeps the grown buffers
+    /// for the rest of the process (measured: 150 MiB still live after a full collection following a burst of a
+    /// million jobs, against 20 MiB when loggers wait, at the same throughput), while waiting for
+    /// the file only slows a producer that outruns the disk.</param>
     public static ILoggerFactory CreateFactory(string path, LogLevel minimumLevel = LogLevel.Information,
         LogLineFormat? format = null, TimeProvider? timeProvider = null, bool neverBlock = false)
     {
@@ -36,8 +39,7 @@ public static class TempestLogFiles
             logging.AddZLoggerFile(path, options =>
             {
                 options.TimeProvider = timeProvider;
-                // A writer that falls behind makes loggers wait instead of growing the buffer without bound,
-                // except on an event loop, which must never wait.
+                // A writer that falls behind makes loggers wait instead of growing the buffer without bound.
                 options.FullMode = neverBlock ? BackgroundBufferFullMode.Grow : BackgroundBufferFullMode.Block;
                 // A line that fails to format is reported, never silently half-written.
                 options.InternalErrorLogger = static e => Console.Error.WriteLine($"TaskTempest: a log line could not be written: {e}");

@@ -17,11 +17,11 @@ internal sealed class TempestLogs : IDisposable
         var mainFactory = options.MainLoggerFactory
             ?? (_ownedMainFactory = TempestLogFiles.CreateFactory(
                 Path.Combine(root, options.LogFile ?? configuration.LogFile ?? engineName + ".log"),
-                options.LogLevel ?? configuration.LogLevel, mainFormat, options.TimeProvider, neverBlock: configuration.Fibers > 0));
+                options.LogLevel ?? configuration.LogLevel, mainFormat, options.TimeProvider));
         var taskFactory = options.TaskLoggerFactory
             ?? (_ownedTaskFactory = TempestLogFiles.CreateFactory(
                 Path.Combine(root, options.TaskLogFile ?? configuration.TaskLogFile ?? engineName + ".task.log"),
-                options.TaskLogLevel ?? configuration.TaskLogLevel, taskFormat, options.TimeProvider, neverBlock: configuration.Fibers > 0));
+                options.TaskLogLevel ?? configuration.TaskLogLevel, taskFormat, options.TimeProvider));
         Main = mainFactory.CreateLogger(engineName);
         Task = taskFactory.CreateLogger(engineName);
     }

@@ -58,17 +58,10 @@ public sealed class TempestMemoryQueue : IAcknowledgingTempestQueue, ICountingTe
 
     /// <summary>
     /// Takes the next message, blocking the calling thread until one arrives or <paramref name="cancellationToken"/>
-    /// is cancelled. It spins a few microseconds before it blocks: a worker that outruns the producer then
-    /// picks the next job up without a kernel wait, and the producer does not have to wake a sleeping thread.
+    /// is cancelled (then it throws <see cref="OperationCanceledException"/>).
     /// </summary>
     internal TempestMessage Dequeue(CancellationToken cancellationToken)
     {
-        var spinner = new SpinWait();
-        while (!spinner.NextSpinWillYield)
-        {
-            if (TryDequeue(out var message)) return message;
-            spinner.SpinOnce();
-        }
         while (true)
         {
             if (TryDequeue(out var message)) return message;
@@ -78,7 +71,7 @@ public sealed class TempestMemoryQueue : IAcknowledgingTempestQueue, ICountingTe
                 waiter.TrySetResult(false); // stale now: a writer that picks it skips it and wakes the next one
                 return message;
             }
-            waiter.Task.GetAwaiter().GetResult(); // throws OperationCanceledException when cancelled
+            waiter.Task.GetAwaiter().GetResult();
         }
     }
 
@@ -154,6 +147,13 @@ public sealed class TempestMemoryQueue : IAcknowledgingTempestQueue, ICountingTe
     {
         _deadLetters.Enqueue(new TempestDeadLetter(message, reason, _timeProvider.GetUtcNow()));
         return default;
+    }
+
+    /// <summary>Puts back a message a worker took but never started: not another delivery, so not counted.</summary>
+    internal void Requeue(TempestMessage message)
+    {
+        message.Attempts--;
+        Write(message);
     }
 
     /// <summary>Enqueues; wakes one waiting reader if there is one.</summary>
