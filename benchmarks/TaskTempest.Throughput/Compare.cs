@@ -75,8 +75,8 @@ internal static class Compare
         Console.WriteLine("  bytes/job: GC.GetTotalAllocatedBytes(precise) delta over the whole contender run (submitting included, pre-filled too) / jobs,");
         Console.WriteLine("    less the working-set sampler's own allocations; before each run GC.Collect, then an aggressive one that gives freed memory back");
         Console.WriteLine("  peak working set: Process.Refresh() + WorkingSet64 sampled every 10 ms on a sampler thread during the run, the max over the contender's runs");
-        Console.WriteLine($"    (the whole process's: {Environment.WorkingSet / 1048576.0:0} MiB before the first contender, and it carries what earlier runs left live: ZLogger pools");
-        Console.WriteLine("    its log entries statically, so the backlog of the cooperative engine's never-blocking log files stays on the heap, 100+ MiB);");
+        Console.WriteLine($"    (the whole process's: {Environment.WorkingSet / 1048576.0:0} MiB before the first contender, and it carries what earlier runs left live,");
+        Console.WriteLine("    e.g. ZLogger's statically pooled log entries);");
         Console.WriteLine("    growth in the run: the largest peak minus the working set at the run's start");
         Console.WriteLine();
     }
