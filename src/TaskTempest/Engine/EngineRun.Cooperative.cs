@@ -92,21 +92,34 @@ internal sealed partial class EngineRun
         private async Task DispatchAsync()
         {
             var stopping = _run._stopping.Token;
+            var memory = _run._memoryQueue;
+            long previousEnd = 0; // when the last job ended, if it ended synchronously and nothing came after it
             try
             {
                 while (!stopping.IsCancellationRequested)
                 {
+                    long chained = previousEnd;
+                    previousEnd = 0;
                     if (_active >= _fibers)
                     {
                         _slotFreed = new TaskCompletionSource();
                         await _slotFreed.Task;
                         continue;
                     }
-                    // The common case, a typed message ready in the queue, takes no async machinery.
-                    var ready = _run._queue.DequeueAsync(stopping);
-                    var message = ready.IsCompletedSuccessfully && ready.Result is { } m and not RawTempestMessage
-                        ? Dequeued(m)
-                        : await DequeueAsync(ready, stopping);
+                    // The common case, a typed message ready in the queue, takes no async machinery (and, from
+                    // the embedded queue, no interface call).
+                    TempestMessage? message, taken = null;
+                    bool immediate = true;
+                    if (memory is not null && memory.TryDequeue(out taken) && taken is not RawTempestMessage)
+                    {
+                        message = Dequeued(taken);
+                    }
+                    else
+                    {
+                        var ready = taken is not null ? new ValueTask<TempestMessage?>(taken) : _run._queue.DequeueAsync(stopping);
+                        immediate = ready.IsCompletedSuccessfully && ready.Result is not (null or RawTempestMessage);
+                        message = immediate ? Dequeued(ready.Result!) : await DequeueAsync(ready, stopping);
+                    }
                     if (message is null) continue;
                     if (stopping.IsCancellationRequested)
                     {
@@ -118,12 +131,15 @@ internal sealed partial class EngineRun
                     Volatile.Write(ref job.State, Running);
                     _active++;
                     Started++;
-                    StartJob(job); // runs until its first await, then the loop goes on
+                    // One clock read per job, as on worker threads: a job taken straight after one that ended
+                    // synchronously starts when that one ended.
+                    previousEnd = StartJob(job, immediate && chained != 0 ? chained : _run._time.GetTimestamp()); // runs until its first await
                     // Jobs that complete synchronously would otherwise keep the loop to the dispatcher for a
                     // whole burst: every so often let waiting continuations (and the watchdog's view) in.
                     if (++_sinceYield >= YieldEvery)
                     {
                         _sinceYield = 0;
+                        previousEnd = 0;
                         await Task.Yield();
                     }
                 }
@@ -187,10 +203,11 @@ internal sealed partial class EngineRun
         /// Starts a job on the loop. A job that completes synchronously (no timeout, nothing awaited) is
         /// concluded right here, with no async machinery; the rest continue in <see cref="AwaitJobAsync"/>.
         /// </summary>
-        private void StartJob(FiberJob job)
+        /// <returns>When the job ended if it ended here, synchronously; else 0.</returns>
+        private long StartJob(FiberJob job, long started)
         {
             var message = job.Message;
-            job.Started = _run._time.GetTimestamp();
+            job.Started = started;
             _run._logs.Main.ZLogInformation($"{{{message.Id}}} <{message.TaskName}> started");
             if (_run._taskEvents) _run.RaiseTaskEvent(message, null, TimeSpan.Zero);
 
@@ -222,12 +239,12 @@ internal sealed partial class EngineRun
             catch (Exception e)
             {
                 _stepOf = null;
-                Conclude(job, e, expired: false);
-                return;
+                return Conclude(job, e, expired: false);
             }
             _stepOf = null;
-            if (processed.IsCompletedSuccessfully && job.Deadline is null) Conclude(job, null, expired: false);
-            else _ = AwaitJobAsync(job, processed);
+            if (processed.IsCompletedSuccessfully && job.Deadline is null) return Conclude(job, null, expired: false);
+            _ = AwaitJobAsync(job, processed);
+            return 0;
         }
 
         private async Task AwaitJobAsync(FiberJob job, ValueTask processed)
@@ -259,16 +276,18 @@ internal sealed partial class EngineRun
         }
 
         /// <summary>The job's end on the loop: its status, report and acknowledgement, then its slot is free.</summary>
-        private void Conclude(FiberJob job, Exception? error, bool expired)
+        /// <returns>When the job ended.</returns>
+        private long Conclude(FiberJob job, Exception? error, bool expired)
         {
             job.Deadline?.Dispose();
             var message = job.Message;
+            long ended = _run._time.GetTimestamp();
             ValueTask acknowledged = default;
             try
             {
                 if (Interlocked.CompareExchange(ref job.State, Ended, Running) == Running) // else shutdown reported it aborted
                 {
-                    double seconds = _run._time.GetElapsedTime(job.Started).TotalSeconds;
+                    double seconds = _run._time.GetElapsedTime(job.Started, ended).TotalSeconds;
                     var status = expired ? TempestTaskStatus.Timeout : error is null ? TempestTaskStatus.Success : TempestTaskStatus.Failure;
                     switch (status)
                     {
@@ -286,6 +305,7 @@ internal sealed partial class EngineRun
             }
             if (acknowledged.IsCompletedSuccessfully) Release(job, expired);
             else _ = ReleaseAfterAcknowledgedAsync(job, acknowledged, expired);
+            return ended;
         }
 
         private async Task ReleaseAfterAcknowledgedAsync(FiberJob job, ValueTask acknowledged, bool expired)
