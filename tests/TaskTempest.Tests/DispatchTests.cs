@@ -104,6 +104,22 @@ public class DispatchTests
         Assert.Equal(json, message.ToJson());
     }
 
+    [Theory]
+    [InlineData(10)]     // encoded on the stack
+    [InlineData(5000)]   // longer than the stack buffer: encoded on the heap
+    public void Short_and_long_messages_round_trip_and_the_writer_is_reused_cleanly(int textLength)
+    {
+        var engine = new TestTempest();
+        string text = new('x', textLength);
+        string json = $"[\"k3f9a2c1x7q0m4bd\",\"TypedArgs\",1,\"{text}\",\"0f8fad5b-d9cb-469f-a165-70867728950e\",\"2026-11-27T10:30:00+02:00\",[],0,null,[],0,false]";
+
+        var message = engine.ParseMessage(json);
+
+        Assert.Equal(json, message.ToJson());
+        Assert.Equal(json, message.ToJson()); // the second use of the thread's writer starts clean
+        Assert.Equal("[\"k3f9a2c1x7q0m4bd\",\"Sum\",1]", engine.ParseMessage("[\"k3f9a2c1x7q0m4bd\",\"Sum\",1]").ToJson());
+    }
+
     [Fact]
     public void A_message_without_an_id_gets_one_when_first_read()
     {

@@ -101,7 +101,19 @@ public abstract class TempestEngine
     public TempestMessage ParseMessage(ReadOnlySpan<byte> utf8Json) => TempestWire.Parse(utf8Json, _argumentsReader);
 
     /// <inheritdoc cref="ParseMessage(ReadOnlySpan{byte})"/>
-    public TempestMessage ParseMessage(string json) => ParseMessage(Encoding.UTF8.GetBytes(json));
+    public TempestMessage ParseMessage(string json)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        // Messages are short: encode on the stack rather than allocate a byte array per message.
+        if (json.Length <= MaxStackEncodedLength)
+        {
+            Span<byte> utf8 = stackalloc byte[Encoding.UTF8.GetMaxByteCount(MaxStackEncodedLength)];
+            return ParseMessage(utf8[..Encoding.UTF8.GetBytes(json, utf8)]);
+        }
+        return ParseMessage(Encoding.UTF8.GetBytes(json));
+    }
+
+    private const int MaxStackEncodedLength = 256;
 
     // ------------------------------------------------------------------ run
 
