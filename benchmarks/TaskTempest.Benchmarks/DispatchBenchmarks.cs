@@ -63,7 +63,7 @@ public class DispatchBenchmarks
 
     private TempestRunResult RunUntilProcessed()
     {
-        var processed = JobCounter.Expect(Jobs);
+        var processed = Finish.Expect(Jobs);
         var run = _engine.RunAsync();
         processed.GetAwaiter().GetResult();
         _engine.Stop();

@@ -12,25 +12,6 @@ namespace TaskTempest.Throughput;
 [Tempest(Threads = 50)] public partial class Threads50;
 [Tempest(Fibers = 50)] public partial class Fibers50;
 
-/// <summary>Counts finished jobs and completes when the expected number has finished.</summary>
-public static class Finish
-{
-    private static int s_left;
-    private static TaskCompletionSource s_done = new();
-
-    public static Task Expect(int jobs)
-    {
-        s_done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        Volatile.Write(ref s_left, jobs);
-        return s_done.Task;
-    }
-
-    public static void One()
-    {
-        if (Interlocked.Decrement(ref s_left) == 0) s_done.TrySetResult();
-    }
-}
-
 /// <summary>A no-op async task (completes synchronously, as most cached/in-memory work does).</summary>
 [TempestTask]
 public sealed class NoOp : TempestTask
