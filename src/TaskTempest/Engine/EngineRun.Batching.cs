@@ -17,7 +17,7 @@ internal sealed partial class EngineRun
     /// <summary>The most messages a worker takes at once.</summary>
     internal const int BatchSize = 16;
 
-    /// <summary>Workers looking for work (spinning, stealing or asleep on the queue); batches are taken only when there are none.</summary>
+    /// <summary>Workers looking for work (stealing, or asleep on the queue); batches are taken only when there are none.</summary>
     private int _idleWorkers;
 
     /// <summary>The next message for <paramref name="worker"/>; <paramref name="immediate"/> when it was there without waiting.</summary>
