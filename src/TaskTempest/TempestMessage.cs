@@ -58,6 +58,10 @@ public abstract class TempestMessage
     {
     }
 
+    /// <summary>Whether the task has callbacks for <see cref="RunCallbacks"/> to run (the generator overrides both).</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    protected internal virtual bool HasCallbacks => false;
+
     /// <summary>Writes the arguments as the JSON array elements that follow the id and the task name.</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
     protected internal abstract void WriteArguments(Utf8JsonWriter writer);

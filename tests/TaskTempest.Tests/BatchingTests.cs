@@ -48,5 +48,41 @@ public class BatchingTests
         Assert.Equal(0, h.Queue.Count);
     }
 
+    [Fact]
+    public async Task An_orphaned_workers_batch_goes_back_to_the_queue()
+    {
+        // Worker 2 is held in a gate, so worker 1 takes the spinner and a batch of the 15 messages behind it;
+        // the spinner ignores its timeout and worker 1 is orphaned (not replaced: the cap is 0).
+        var time = new SignalingFakeTime();
+        await using var h = Harness.Test(time, maxOrphanedWorkers: 0).Start();
+        string first = Gates.NewName(), second = Gates.NewName(), spin = Gates.NewName();
+        h.Engine.SubmitGateTask(first);
+        h.Engine.SubmitGateTask(second);
+        await Gates.Get(first).Started.Task.WaitAsync(Bound);
+        await Gates.Get(second).Started.Task.WaitAsync(Bound);
+        h.Engine.SubmitSpinner(spin);
+        for (int i = 0; i < 21; i++) h.Engine.SubmitSum(i);
+        Gates.Get(first).Release();
+        await Gates.Get(spin).Started.Task.WaitAsync(Bound);
+        Assert.Equal(21 - (EngineBatchSize - 1), h.Queue.Count); // the rest is in worker 1's batch
+
+        await time.TimerCreated(SpinnerTimeout);
+        time.Advance(SpinnerTimeout);
+        time.Advance(TempestDefaults.TimeoutGrace);
+        time.Advance(TempestDefaults.TimeoutGrace);
+        await h.MainLog.WaitForLineAsync("engine unhealthy");
+
+        Assert.Equal(21, h.Queue.Count); // the orphan's batch came back at once
+        h.Engine.Stop();
+        Gates.Get(second).Release();
+        var result = await h.Running!.WaitAsync(Bound);
+        Assert.Contains("shutdown: 21 messages left in the queue", h.MainLog.Messages);
+        Assert.Equal(21, h.Queue.Count);
+        Gates.Get(spin).Release();
+        await Gates.Get(spin).Finished.Task.WaitAsync(Bound);
+        Assert.Equal(3L, result.TasksStarted);
+    }
+
+    private static readonly TimeSpan SpinnerTimeout = TimeSpan.FromSeconds(5); // Spinner's TimeoutSeconds
     private const int EngineBatchSize = 16; // EngineRun.BatchSize (internal)
 }

@@ -164,4 +164,19 @@ public class TimeoutAndCallbackTests
         Assert.Contains($"{{{id}}} <TimedDerived> timeout 5.0000", h.MainLog.Messages);
         Assert.Equal("base-timeout,derived-timeout", Recorder.Trail(id));
     }
+
+    [Fact]
+    public async Task A_jobs_duration_leaves_out_the_callbacks_of_the_job_before_it()
+    {
+        var time = new SignalingFakeTime();
+        SlowCallback.Clock = time;
+        await using var h = Harness.Second(time); // one worker: the Sum runs right after the callbacks
+        string slow = h.Engine.SubmitSlowCallback();
+        string next = h.Engine.SubmitSum(1);
+        h.Start();
+        await h.FinishedAsync(next);
+
+        Assert.Contains($"{{{slow}}} <SlowCallback> success 0.0000", h.MainLog.Messages); // callbacks are not in a job's own duration
+        Assert.Contains($"{{{next}}} <Sum> success 0.0000", h.MainLog.Messages);       // nor in the next job's
+    }
 }

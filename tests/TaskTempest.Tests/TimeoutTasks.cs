@@ -114,3 +114,17 @@ public sealed class TimedDerived : TimedBase
     [AfterTimeout]
     public void DerivedTimeout() => Recorder.Step(TaskId, "derived-timeout");
 }
+
+/// <summary>Its success callback moves the test's fake clock on, as a slow callback would take time.</summary>
+[TempestTask]
+public sealed class SlowCallback : TempestTask
+{
+    public static Microsoft.Extensions.Time.Testing.FakeTimeProvider? Clock { get; set; }
+
+    public void Process()
+    {
+    }
+
+    [AfterSuccess]
+    public void TakeTime() => Clock!.Advance(TimeSpan.FromSeconds(10));
+}

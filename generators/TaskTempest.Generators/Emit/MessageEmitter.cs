@@ -98,6 +98,9 @@ internal static class MessageEmitter
     {
         w.Line();
         w.Line("/// <inheritdoc/>");
+        w.Line("protected override bool HasCallbacks => true;");
+        w.Line();
+        w.Line("/// <inheritdoc/>");
         w.Block("protected override void RunCallbacks(global::TaskTempest.TempestTask task, global::TaskTempest.TempestTaskStatus status, global::System.Exception? exception, global::TaskTempest.TempestCallbackFailure onFailure)", () =>
         {
             w.Line($"var self = ({task.FullyQualifiedName})task;");

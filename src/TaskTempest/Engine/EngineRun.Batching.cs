@@ -39,8 +39,8 @@ internal sealed partial class EngineRun
     {
         for (int i = 1; i < BatchSize && memory.TryDequeue(out var next); i++) worker.Batch.Enqueue(next);
         // A worker that went idle while this one filled its batch may have looked at the batch before it
-        // was filled, and be asleep now: hand it back. (The enqueues above and the increment in
-        // WaitForMessage are full fences, so one of the two workers sees the other.)
+        // was filled, and be asleep now: hand it back. (This barrier and the increment in WaitForMessage
+        // are full fences, so one of the two workers sees the other; the enqueues alone are not.)
         Interlocked.MemoryBarrier();
         if (Volatile.Read(ref _idleWorkers) != 0) HandBack(memory, worker);
     }

@@ -117,13 +117,23 @@ internal sealed partial class EngineRun
                     else
                     {
                         var ready = taken is not null ? new ValueTask<TempestMessage?>(taken) : _run._queue.DequeueAsync(stopping);
-                        immediate = ready.IsCompletedSuccessfully && ready.Result is not (null or RawTempestMessage);
+                        if (ready.IsCompletedSuccessfully)
+                        {
+                            // A ValueTask is consumed once: read its result, and hand on a plain one if there is more to do.
+                            var result = ready.Result;
+                            immediate = result is not (null or RawTempestMessage);
+                            ready = new ValueTask<TempestMessage?>(result);
+                        }
+                        else
+                        {
+                            immediate = false;
+                        }
                         message = immediate ? Dequeued(ready.Result!) : await DequeueAsync(ready, stopping);
                     }
                     if (message is null) continue;
                     if (stopping.IsCancellationRequested)
                     {
-                        await _run.ReturnToQueueAsync(message, "it was dequeued while stopping");
+                        await _run.ReturnUnstartedAsync(message, "it was dequeued while stopping");
                         break;
                     }
                     var job = _free.Pop();
@@ -276,12 +286,13 @@ internal sealed partial class EngineRun
         }
 
         /// <summary>The job's end on the loop: its status, report and acknowledgement, then its slot is free.</summary>
-        /// <returns>When the job ended.</returns>
+        /// <returns>When the job ended, if nothing after its end took time (see EndsQuietly); else 0.</returns>
         private long Conclude(FiberJob job, Exception? error, bool expired)
         {
             job.Deadline?.Dispose();
             var message = job.Message;
             long ended = _run._time.GetTimestamp();
+            bool quiet = false; // nothing after the end took time: the next job may start at it
             ValueTask acknowledged = default;
             try
             {
@@ -297,6 +308,7 @@ internal sealed partial class EngineRun
                     }
                     _run.Report(message, job.Task, status, error, seconds);
                     if (_run._acknowledges) acknowledged = _run._acknowledging!.AcknowledgeAsync(message);
+                    quiet = status == TempestTaskStatus.Success && job.Scope is null && job.DeadlineSource is null && _run.EndsQuietly(message);
                 }
             }
             catch (Exception e) when (!_run._ended)
@@ -305,7 +317,7 @@ internal sealed partial class EngineRun
             }
             if (acknowledged.IsCompletedSuccessfully) Release(job, expired);
             else _ = ReleaseAfterAcknowledgedAsync(job, acknowledged, expired);
-            return ended;
+            return quiet ? ended : 0;
         }
 
         private async Task ReleaseAfterAcknowledgedAsync(FiberJob job, ValueTask acknowledged, bool expired)

@@ -133,6 +133,11 @@ internal sealed partial class EngineRun(TempestEngine engine)
         TempestRunResult result;
         if (loop is null)
         {
+            // Batches still held go back before the queue is counted: an orphan's thread may never return.
+            if (_memoryQueue is { } memory)
+            {
+                foreach (var worker in Workers) HandBack(memory, worker);
+            }
             var workers = Workers;
             result = new TempestRunResult(reason, workers.Sum(w => w.Started), workers.Sum(w => w.Succeeded),
                 workers.Sum(w => w.Failed), workers.Sum(w => Interlocked.Read(ref w.TimedOut)), aborted);
@@ -242,6 +247,14 @@ internal sealed partial class EngineRun(TempestEngine engine)
             }
         }, (this, source, what), preferLocal: false);
 
+    /// <summary>Puts back a message that was dequeued but never started: the embedded queue does not count it as another delivery.</summary>
+    private ValueTask ReturnUnstartedAsync(TempestMessage message, string why)
+    {
+        if (_memoryQueue is null) return ReturnToQueueAsync(message, why);
+        _memoryQueue.Requeue(message);
+        return default;
+    }
+
     private async ValueTask ReturnToQueueAsync(TempestMessage message, string why)
     {
         if (_acknowledging is null)
@@ -301,12 +314,12 @@ internal sealed partial class EngineRun(TempestEngine engine)
                     if (stopping.IsCancellationRequested || !worker.TryBegin(message))
                     {
                         // Taken while the engine was stopping: not started, so not lost.
-                        Wait(ReturnToQueueAsync(message, "it was dequeued while stopping"));
+                        Wait(ReturnUnstartedAsync(message, "it was dequeued while stopping"));
                         break;
                     }
-                    // One clock read per job (the clock costs ~30 ns here): a worker that took its next job
-                    // without waiting starts it when the last one ended, so a duration also holds the
-                    // dequeue, well under the 0.1 ms the logs show.
+                    // One clock read per job where it can be (the clock costs ~30 ns here): a worker that took
+                    // its next job without waiting, after a job that ended quietly (EndsQuietly), starts it when
+                    // the last one ended, so a duration also holds the dequeue, well under the 0.1 ms the logs show.
                     long started = immediate && chained != 0 ? chained : _time.GetTimestamp();
                     if (!Execute(worker, message, started, out previousEnd)) break; // the slot was taken from it: aborted or orphaned
                 }
@@ -484,8 +497,16 @@ internal sealed partial class EngineRun(TempestEngine engine)
             default: Interlocked.Increment(ref worker.TimedOut); break;
         }
         Finish(message, task, status, error, seconds);
+        if (!(status == TempestTaskStatus.Success && deadline is null && scope is null && EndsQuietly(message))) ended = 0;
         return true;
     }
+
+    /// <summary>
+    /// Whether nothing after a successful job's end could take time (callbacks, hooks, its log line, an
+    /// acknowledgement), so the next job may start at that end without another clock read.
+    /// </summary>
+    private bool EndsQuietly(TempestMessage message) =>
+        !message.HasCallbacks && !_taskEvents && !_acknowledges && !_logs.Main.IsEnabled(LogLevel.Information);
 
     private IServiceScope CreateScope(TempestMessage message) =>
         (engine.Options.Services ?? throw new InvalidOperationException(
@@ -589,6 +610,7 @@ internal sealed partial class EngineRun(TempestEngine engine)
             Interlocked.Increment(ref worker.TimedOut);
             double seconds = _time.GetElapsedTime(deadline.Started).TotalSeconds;
             _logs.Main.ZLogWarning($"{{{message.Id}}} <{message.TaskName}> ignored its timeout, its cancelled token and an interrupt: worker {worker.Index + 1} is orphaned");
+            if (_memoryQueue is { } memory) HandBack(memory, worker); // its stuck thread will not start them
             // Callbacks run here, on the watchdog's thread, while the stuck code may still hold the task instance.
             Finish(message, deadline.Task, TempestTaskStatus.Timeout, null, seconds);
         }

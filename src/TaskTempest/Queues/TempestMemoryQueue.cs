@@ -68,7 +68,7 @@ public sealed class TempestMemoryQueue : IAcknowledgingTempestQueue, ICountingTe
             using var waiter = AddWaiter(cancellationToken);
             if (TryDequeue(out message))
             {
-                waiter.TrySetResult(false); // stale now: a writer that picks it skips it and wakes the next one
+                Withdraw(waiter);
                 return message;
             }
             waiter.Task.GetAwaiter().GetResult();
@@ -83,7 +83,7 @@ public sealed class TempestMemoryQueue : IAcknowledgingTempestQueue, ICountingTe
             using var waiter = AddWaiter(cancellationToken);
             if (TryDequeue(out message))
             {
-                waiter.TrySetResult(false);
+                Withdraw(waiter);
                 return message;
             }
             await waiter.Task.ConfigureAwait(false);
@@ -118,6 +118,15 @@ public sealed class TempestMemoryQueue : IAcknowledgingTempestQueue, ICountingTe
             _cancellation = cancellationToken.UnsafeRegister(static (w, token) => ((Waiter)w!).TrySetCanceled(token), this);
 
         public void Dispose() => _cancellation.Dispose();
+    }
+
+    /// <summary>
+    /// A reader that served itself after registering withdraws its waiter, so that a writer that picks it
+    /// skips it and wakes the next one. If a writer woke it first, that wake was meant for someone: pass it on.
+    /// </summary>
+    private void Withdraw(Waiter waiter)
+    {
+        if (!waiter.TrySetResult(false) && Volatile.Read(ref _waiterCount) != 0) WakeOne();
     }
 
     private void WakeOne()

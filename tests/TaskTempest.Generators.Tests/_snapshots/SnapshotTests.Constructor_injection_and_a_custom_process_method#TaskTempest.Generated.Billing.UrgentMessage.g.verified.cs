@@ -30,6 +30,9 @@ namespace TaskTempest.Generated.Billing
         }
 
         /// <inheritdoc/>
+        protected override bool HasCallbacks => true;
+
+        /// <inheritdoc/>
         protected override void RunCallbacks(global::TaskTempest.TempestTask task, global::TaskTempest.TempestTaskStatus status, global::System.Exception? exception, global::TaskTempest.TempestCallbackFailure onFailure)
         {
             var self = (global::Billing.Urgent)task;

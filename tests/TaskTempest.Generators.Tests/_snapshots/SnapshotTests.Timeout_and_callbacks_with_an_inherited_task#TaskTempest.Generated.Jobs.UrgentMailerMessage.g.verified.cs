@@ -33,6 +33,9 @@ namespace TaskTempest.Generated.Jobs
         protected override global::System.TimeSpan? Timeout => global::System.TimeSpan.FromTicks(15000000);
 
         /// <inheritdoc/>
+        protected override bool HasCallbacks => true;
+
+        /// <inheritdoc/>
         protected override void RunCallbacks(global::TaskTempest.TempestTask task, global::TaskTempest.TempestTaskStatus status, global::System.Exception? exception, global::TaskTempest.TempestCallbackFailure onFailure)
         {
             var self = (global::Jobs.UrgentMailer)task;
