@@ -64,14 +64,8 @@ public sealed class TempestMemoryQueue : IAcknowledgingTempestQueue, ICountingTe
     {
         while (true)
         {
-            if (TryDequeue(out var message)) return message;
-            using var waiter = AddWaiter(cancellationToken);
-            if (TryDequeue(out message))
-            {
-                Withdraw(waiter);
-                return message;
-            }
-            waiter.Task.GetAwaiter().GetResult();
+            if (TakeOrRegister(cancellationToken, out var waiter) is { } message) return message;
+            using (waiter) waiter!.Task.GetAwaiter().GetResult();
         }
     }
 
@@ -79,15 +73,22 @@ public sealed class TempestMemoryQueue : IAcknowledgingTempestQueue, ICountingTe
     {
         while (true)
         {
-            if (TryDequeue(out var message)) return message;
-            using var waiter = AddWaiter(cancellationToken);
-            if (TryDequeue(out message))
-            {
-                Withdraw(waiter);
-                return message;
-            }
-            await waiter.Task.ConfigureAwait(false);
+            if (TakeOrRegister(cancellationToken, out var waiter) is { } message) return message;
+            using (waiter) await waiter!.Task.ConfigureAwait(false);
         }
+    }
+
+    /// <summary>Takes a message, or registers a waiter for the caller to wait on before it tries again.</summary>
+    private TempestMessage? TakeOrRegister(CancellationToken cancellationToken, out Waiter? waiter)
+    {
+        waiter = null;
+        if (TryDequeue(out var message)) return message;
+        waiter = AddWaiter(cancellationToken);
+        if (!TryDequeue(out message)) return null;
+        Withdraw(waiter);
+        waiter.Dispose();
+        waiter = null;
+        return message;
     }
 
     /// <summary>
