@@ -24,7 +24,7 @@ internal sealed partial class EngineRun
     private TempestMessage TakeFromMemoryQueue(TempestMemoryQueue memory, Worker worker, CancellationToken stopping, out bool immediate)
     {
         immediate = true;
-        if (!worker.Batch.IsEmpty && worker.Batch.TryDequeue(out var message)) return message;
+        if (worker.Batch.TryDequeue(out var message)) return message;
         if (memory.TryDequeue(out message))
         {
             // One worker has no one to pass the queue's head to: it takes one message at a time.
@@ -71,6 +71,13 @@ internal sealed partial class EngineRun
         }
         message = null!;
         return false;
+    }
+
+    /// <summary>Puts every worker's unstarted batch back in the shared queue.</summary>
+    private void HandBackAllBatches()
+    {
+        if (_memoryQueue is not { } memory) return;
+        foreach (var worker in Workers) HandBack(memory, worker);
     }
 
     /// <summary>Puts a worker's unstarted batch back in the shared queue (at its end), waking sleeping workers.</summary>

@@ -133,11 +133,8 @@ internal sealed partial class EngineRun(TempestEngine engine)
         TempestRunResult result;
         if (loop is null)
         {
-            // Batches still held go back before the queue is counted: an orphan's thread may never return.
-            if (_memoryQueue is { } memory)
-            {
-                foreach (var worker in Workers) HandBack(memory, worker);
-            }
+            // Batches still held (by workers stuck in aborted tasks, say) go back before the queue is counted.
+            HandBackAllBatches();
             var workers = Workers;
             result = new TempestRunResult(reason, workers.Sum(w => w.Started), workers.Sum(w => w.Succeeded),
                 workers.Sum(w => w.Failed), workers.Sum(w => Interlocked.Read(ref w.TimedOut)), aborted);
@@ -204,11 +201,6 @@ internal sealed partial class EngineRun(TempestEngine engine)
             aborted.Add(message.Id!);
             _logs.Main.ZLogWarning($"{{{message.Id}}} <{message.TaskName}> aborted");
             await ReturnToQueueAsync(message, "it was aborted").ConfigureAwait(false);
-        }
-        // Batches of messages that workers took and never started go back to the queue, whoever holds them.
-        if (_memoryQueue is { } memory)
-        {
-            foreach (var worker in Workers) HandBack(memory, worker);
         }
         // On the thread pool: cancelling runs the tasks' own registrations and continuations, which may
         // block or throw, and Run must return within its bound whatever they do.
