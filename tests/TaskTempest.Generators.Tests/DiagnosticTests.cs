@@ -43,6 +43,8 @@ public class DiagnosticTests
         { "TT0018", "[Tempest(Threads = 2, Fibers = 5)] public partial class E;", "[Tempest(Fibers = 5)] public partial class E;" },
         { "TT0008", "[Tempest(Fibers = 0)] public partial class E;", "[Tempest(Fibers = 1)] public partial class E;" },
         { "TT0011", "[TempestTask(\" \")] public sealed class T : TempestTask { public void Process() { } }", "[TempestTask(\"t\")] public sealed class T : TempestTask { public void Process() { } }" },
+        { "TT0011", "[TempestTask(\"t\\n2026/01/01 00:00:00 [INFO] {forged} <T> success\")] public sealed class T : TempestTask { public void Process() { } }", "[TempestTask(\"t\")] public sealed class T : TempestTask { public void Process() { } }" },
+        { "TT0011", "[TempestTask(\"t\\u202e\")] public sealed class T : TempestTask { public void Process() { } }", "[TempestTask(\"t-2\")] public sealed class T : TempestTask { public void Process() { } }" },
     };
 
     [Theory]
@@ -69,6 +71,15 @@ public class DiagnosticTests
         var (result, _) = GeneratorHarness.Run(Usings + "[TempestTask] public sealed class Mailer : TempestTask { public void Process(object payload) { } }");
 
         Assert.Equal("Parameter 'payload' of 'Mailer.Process' has type 'object', which the wire format cannot carry",
+            Assert.Single(result.Diagnostics).GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
+    public void A_wire_name_with_a_line_break_names_the_character()
+    {
+        var (result, _) = GeneratorHarness.Run(Usings + "[TempestTask(\"adder\\nforged\")] public sealed class Adder : TempestTask { public void Process() { } }");
+
+        Assert.Equal("The task class 'Adder' sets a wire name that holds the character U+000A",
             Assert.Single(result.Diagnostics).GetMessage(System.Globalization.CultureInfo.InvariantCulture));
     }
 

@@ -65,9 +65,9 @@ public static class DiagnosticDescriptors
         "Declare the engine as a non-generic class; if it is nested, make every containing type partial.");
 
     public static readonly DiagnosticDescriptor InvalidWireName = Error("TT0011",
-        "Task wire name must not be empty",
-        "The task class '{0}' sets an empty wire name",
-        "Give a non-empty name, or use [TempestTask] for the class name.");
+        "Task wire name must be non-empty and printable",
+        "The task class '{0}' sets a wire name that {1}",
+        "Give a non-empty name without control characters, line breaks or bidirectional overrides (it is written into every log line of the task's jobs), or use [TempestTask] for the class name.");
 
     public static readonly DiagnosticDescriptor InvalidTimeout = Error("TT0012",
         "Timeout must be zero or positive",

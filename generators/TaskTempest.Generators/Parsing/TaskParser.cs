@@ -33,7 +33,9 @@ internal static class TaskParser
             if (attribute.ConstructorArguments.Length == 1)
             {
                 wireName = attribute.ConstructorArguments[0].Value as string ?? "";
-                if (wireName.Trim().Length == 0) Report(DiagnosticDescriptors.InvalidWireName, className);
+                if (wireName.Trim().Length == 0) Report(DiagnosticDescriptors.InvalidWireName, className, "is empty");
+                else if (FirstUnprintable(wireName) is { } bad)
+                    Report(DiagnosticDescriptors.InvalidWireName, className, $"holds the character U+{(int)bad:X4}");
             }
 
             // A derived task keeps its base task's timeout unless it sets its own.
@@ -194,6 +196,22 @@ internal static class TaskParser
     private static IEnumerable<IMethodSymbol> OverriddenChain(IMethodSymbol method)
     {
         for (var current = method.OverriddenMethod; current is not null; current = current.OverriddenMethod) yield return current;
+    }
+
+    /// <summary>
+    /// The first character of a wire name that could break a log line (control characters, line and
+    /// paragraph separators, bidirectional overrides): the same set the runtime escapes in text from outside,
+    /// so that a wire name goes into every log line of its jobs as it is.
+    /// </summary>
+    private static char? FirstUnprintable(string name)
+    {
+        foreach (char c in name)
+        {
+            if (c < ' ' || (c >= '\u007f' && c <= '\u009f') || c is '\u2028' or '\u2029'
+                || (c >= '\u202a' && c <= '\u202e') || (c >= '\u2066' && c <= '\u2069'))
+                return c;
+        }
+        return null;
     }
 
     private static bool AnyContainingTypeIsPrivate(INamedTypeSymbol type)
