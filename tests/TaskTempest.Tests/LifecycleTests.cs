@@ -301,8 +301,9 @@ public class LifecycleTests
         var task = File.ReadAllLines(Path.Combine(root, "Second.task.log"));
         AssertLine(task, Stamp + $@"\[INFO\] \{{{logged}\}} <logging-task> said hello$");
         int failure = AssertLine(task, Stamp + $@"\[ERROR\] \{{{failed}\}} <Failing> failure$");
-        Assert.Equal("System.InvalidOperationException: boom", task[failure + 1]);
-        Assert.StartsWith("   at TaskTempest.Tests.Failing.Process", task[failure + 2], StringComparison.Ordinal);
+        // The exception follows as indented continuation lines.
+        Assert.Equal("    System.InvalidOperationException: boom", task[failure + 1]);
+        Assert.StartsWith("       at TaskTempest.Tests.Failing.Process", task[failure + 2], StringComparison.Ordinal);
         Directory.Delete(root, recursive: true);
     }
 

@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Extensions.DependencyInjection;
+using TaskTempest.Logging;
 using TaskTempest.Queues;
 using ZLogger;
 
@@ -156,7 +158,7 @@ internal sealed partial class EngineRun
             }
             catch (Exception e) when (!_run._ended)
             {
-                _run._logs.Main.ZLogCritical(e, $"event loop dispatcher died: {e.Message}");
+                _run._logs.Main.ZLogCritical(e, $"event loop dispatcher died: {LogText.Escape(e.Message)}");
             }
             finally
             {
@@ -187,7 +189,7 @@ internal sealed partial class EngineRun
                 int failures = ++_dequeueFailures;
                 var poll = _run._pollInterval;
                 var backoff = TimeSpan.FromTicks(Math.Min(poll.Ticks << Math.Min(failures - 1, 16), Math.Max(MaxDequeueBackoff.Ticks, poll.Ticks)));
-                _run._logs.Main.ZLogError(e, $"event loop: dequeue failed ({failures} in a row): {e.Message}; retrying in {backoff.TotalSeconds:0.###} s");
+                _run._logs.Main.ZLogError(e, $"event loop: dequeue failed ({failures} in a row): {LogText.Escape(e.Message)}; retrying in {backoff.TotalSeconds:0.###} s");
                 await DelayAsync(backoff, stopping);
                 return null;
             }
@@ -218,6 +220,9 @@ internal sealed partial class EngineRun
         {
             var message = job.Message;
             job.Started = started;
+            // Ids and wire names go into every line of a job unescaped: they are log-safe by construction
+            // (TempestId.IsAcceptable for ids from outside, TT0011 for wire names).
+            Debug.Assert(LogText.IsClean(message.Id) && LogText.IsClean(message.TaskName));
             _run._logs.Main.ZLogInformation($"{{{message.Id}}} <{message.TaskName}> started");
             if (_run._taskEvents) _run.RaiseTaskEvent(message, null, TimeSpan.Zero);
 
@@ -313,7 +318,7 @@ internal sealed partial class EngineRun
             }
             catch (Exception e) when (!_run._ended)
             {
-                _run._logs.Main.ZLogError(e, $"{{{message.Id}}} <{message.TaskName}> could not be reported: {e.Message}");
+                _run._logs.Main.ZLogError(e, $"{{{message.Id}}} <{message.TaskName}> could not be reported: {LogText.Escape(e.Message)}");
             }
             if (acknowledged.IsCompletedSuccessfully) Release(job, expired);
             else _ = ReleaseAfterAcknowledgedAsync(job, acknowledged, expired);
@@ -433,7 +438,7 @@ internal sealed partial class EngineRun
                         catch (Exception e) when (!loop._run._ended)
                         {
                             // An async void method of task code threw: the loop logs it and goes on.
-                            loop._run._logs.Main.ZLogError(e, $"event loop: unhandled exception in task code: {e.Message}");
+                            loop._run._logs.Main.ZLogError(e, $"event loop: unhandled exception in task code: {LogText.Escape(e.Message)}");
                         }
                         catch (Exception) when (loop._run._ended)
                         {

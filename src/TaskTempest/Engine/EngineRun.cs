@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
@@ -153,7 +154,7 @@ internal sealed partial class EngineRun(TempestEngine engine)
             }
             catch (Exception e)
             {
-                main.ZLogWarning(e, $"shutdown: the queue could not say how many messages are left: {e.Message}");
+                main.ZLogWarning(e, $"shutdown: the queue could not say how many messages are left: {LogText.Escape(e.Message)}");
             }
         }
         main.ZLogInformation($"shutdown: {result}");
@@ -232,7 +233,7 @@ internal sealed partial class EngineRun(TempestEngine engine)
             }
             catch (AggregateException e) when (!run._ended)
             {
-                run._logs.Main.ZLogWarning(e, $"cancelling for {what}: a task's cancellation callback threw: {e.InnerException?.Message}");
+                run._logs.Main.ZLogWarning(e, $"cancelling for {what}: a task's cancellation callback threw: {LogText.Escape(e.InnerException?.Message)}");
             }
             catch (AggregateException)
             {
@@ -260,7 +261,7 @@ internal sealed partial class EngineRun(TempestEngine engine)
         }
         catch (Exception e)
         {
-            _logs.Main.ZLogError(e, $"{{{message.Id}}} <{message.TaskName}> could not be returned to the queue: {e.Message}");
+            _logs.Main.ZLogError(e, $"{{{message.Id}}} <{message.TaskName}> could not be returned to the queue: {LogText.Escape(e.Message)}");
         }
     }
 
@@ -318,7 +319,7 @@ internal sealed partial class EngineRun(TempestEngine engine)
                 catch (Exception e) when (!_ended)
                 {
                     // A queue call that threw, or something unforeseen: the worker logs it and goes on.
-                    _logs.Main.ZLogError(e, $"worker {worker.Index + 1}: {e.GetType().Name}: {e.Message}");
+                    _logs.Main.ZLogError(e, $"worker {worker.Index + 1}: {e.GetType().Name}: {LogText.Escape(e.Message)}");
                 }
             }
         }
@@ -359,7 +360,7 @@ internal sealed partial class EngineRun(TempestEngine engine)
             // A failing queue must not kill the worker, nor make it spin: log, back off, try again.
             int failures = ++worker.DequeueFailures;
             var backoff = TimeSpan.FromTicks(Math.Min(_pollInterval.Ticks << Math.Min(failures - 1, 16), Math.Max(MaxDequeueBackoff.Ticks, _pollInterval.Ticks)));
-            _logs.Main.ZLogError(e, $"worker {worker.Index + 1}: dequeue failed ({failures} in a row): {e.Message}; retrying in {backoff.TotalSeconds:0.###} s");
+            _logs.Main.ZLogError(e, $"worker {worker.Index + 1}: dequeue failed ({failures} in a row): {LogText.Escape(e.Message)}; retrying in {backoff.TotalSeconds:0.###} s");
             Sleep(backoff, stopping);
             return null;
         }
@@ -401,9 +402,11 @@ internal sealed partial class EngineRun(TempestEngine engine)
         catch (TempestWireException e)
         {
             raw.Id ??= TryReadId(raw.Json) ?? TempestId.New();
-            _logs.Main.ZLogError($"{{{raw.Id}}} {e.Message}");
-            _logs.Task.ZLogError($"{{{raw.Id}}} rejected message {raw.Json}: {e.Message}");
-            rejection = e.Message;
+            // The reason quotes the input (a task name, an argument): escaped and cut, as in the logs. The
+            // dead letter keeps the raw text intact.
+            rejection = LogText.Escape(e.Message);
+            _logs.Main.ZLogError($"{{{raw.Id}}} {rejection}");
+            _logs.Task.ZLogError($"{{{raw.Id}}} rejected message {LogText.Escape(raw.Json)}: {rejection}");
             return null;
         }
     }
@@ -433,6 +436,9 @@ internal sealed partial class EngineRun(TempestEngine engine)
     /// <summary>Runs one job on its worker; false when the slot was taken from the worker meanwhile (it must leave).</summary>
     private bool Execute(Worker worker, TempestMessage message, long started, out long ended)
     {
+        // Ids and wire names go into every line of a job unescaped: they are log-safe by construction
+        // (TempestId.IsAcceptable for ids from outside, TT0011 for wire names).
+        Debug.Assert(LogText.IsClean(message.Id) && LogText.IsClean(message.TaskName));
         _logs.Main.ZLogInformation($"{{{message.Id}}} <{message.TaskName}> started");
         if (_taskEvents) RaiseTaskEvent(message, null, TimeSpan.Zero);
 
@@ -522,7 +528,7 @@ internal sealed partial class EngineRun(TempestEngine engine)
 
     /// <summary>The queue could not take the acknowledgement: the job's outcome stands; the queue may deliver it again, which at-least-once allows.</summary>
     private void AcknowledgeFailed(TempestMessage message, Exception e) =>
-        _logs.Main.ZLogError(e, $"{{{message.Id}}} <{message.TaskName}> could not be acknowledged: {e.Message}");
+        _logs.Main.ZLogError(e, $"{{{message.Id}}} <{message.TaskName}> could not be acknowledged: {LogText.Escape(e.Message)}");
 
     /// <summary>Everything about a job's end but the queue: callbacks, the final main-log line, the task log, the hooks.</summary>
     private void Report(TempestMessage message, TempestTask? task, TempestTaskStatus status, Exception? error, double seconds)
@@ -585,7 +591,7 @@ internal sealed partial class EngineRun(TempestEngine engine)
         catch (Exception e) when (!_ended)
         {
             // This runs on a timer thread, where an escaping exception would end the process.
-            _logs.Main.ZLogError(e, $"{{{deadline.Message.Id}}} <{deadline.Message.TaskName}> orphaning its worker failed: {e.Message}");
+            _logs.Main.ZLogError(e, $"{{{deadline.Message.Id}}} <{deadline.Message.TaskName}> orphaning its worker failed: {LogText.Escape(e.Message)}");
         }
         catch (Exception) when (_ended)
         {

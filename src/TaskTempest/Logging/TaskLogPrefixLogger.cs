@@ -7,6 +7,12 @@ namespace TaskTempest.Logging;
 /// the original's <c>{id} &lt;Task&gt;</c> prefix in front of every message.
 /// </summary>
 /// <remarks>
+/// A task often logs its own arguments, which come from outside: the message is escaped
+/// (<see cref="LogText"/>), so a line break in it cannot start a forged line. It is not cut: its length is
+/// the task's choice. The id and the task name need no escaping: ids are made here or accepted only in a
+/// safe alphabet (<see cref="TempestId.IsAcceptable"/>), and wire names are checked by the generator (TT0011).
+/// </remarks>
+/// <remarks>
 /// The message is formatted here, once, and handed on as plain text. Passing the caller's state through
 /// does not work: ZLogger writes its own states directly and never calls the formatter, so the prefix
 /// would be lost. Wrapping it in a generic state struct instead crashes the NativeAOT compiler (ILC 10.0.12,
@@ -24,7 +30,7 @@ internal sealed class TaskLogPrefixLogger(ILogger inner, string prefix) : ILogge
         Func<TState, Exception?, string> formatter)
     {
         if (!inner.IsEnabled(logLevel)) return;
-        var line = new PrefixedLine(prefix + " " + formatter(state, exception));
+        var line = new PrefixedLine(prefix + " " + LogText.Escape(formatter(state, exception), int.MaxValue));
         inner.Log(logLevel, eventId, line, exception, PrefixedLine.Format);
     }
 

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Globalization;
+using System.Text;
 using Microsoft.Extensions.Logging;
 using Utf8StringInterpolation;
 using ZLogger;
@@ -45,6 +46,7 @@ public static class TempestLogFiles
                 options.InternalErrorLogger = static e => Console.Error.WriteLine($"TaskTempest: a log line could not be written: {e}");
                 options.UsePlainTextFormatter(formatter =>
                 {
+                    formatter.SetExceptionFormatter(WriteException);
                     var prefix = new LinePartWriter(format.Prefix);
                     formatter.SetPrefixFormatter($"", (in MessageTemplate template, in LogInfo info) => prefix.Write(template, info));
                     if (format.Suffix.Count > 0)
@@ -56,6 +58,37 @@ public static class TempestLogFiles
             });
         });
     }
+
+    /// <summary>
+    /// Writes a logged exception after its line as indented continuation lines, each escaped (see
+    /// <see cref="LogText"/>), so that an exception message can never start a line of its own. The engine's
+    /// log files use it; a ZLogger plain-text logger of your own can too (<c>SetExceptionFormatter</c>).
+    /// </summary>
+    /// <param name="writer">Where the line is being written.</param>
+    /// <param name="exception">The exception logged with the line.</param>
+    public static void WriteException(IBufferWriter<byte> writer, Exception exception)
+    {
+        string text;
+        try
+        {
+            text = exception.ToString();
+        }
+        catch (Exception e)
+        {
+            // A user's exception type may override ToString (or Message) badly; the line must still be written.
+            text = $"{exception.GetType().FullName} (its ToString threw {e.GetType().FullName})";
+        }
+        var line = new StringBuilder(128);
+        foreach (var part in text.AsSpan().EnumerateLines()) // every line break .NET knows: CR, LF, CRLF, FF, NEL, LS, PS
+        {
+            line.Clear().Append(Environment.NewLine).Append(ContinuationIndent);
+            LogText.Append(line, part, LogText.MaxExceptionLineLength);
+            foreach (var chunk in line.GetChunks()) Encoding.UTF8.GetBytes(chunk.Span, writer);
+        }
+    }
+
+    /// <summary>What starts every continuation line of a logged exception.</summary>
+    internal const string ContinuationIndent = "    ";
 
     /// <summary>
     /// Writes the parts of a line around its message. Formatting a local timestamp costs more than the

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.ComponentModel;
 using System.Text.Json;
+using TaskTempest.Logging;
 
 namespace TaskTempest.Wire;
 
@@ -83,7 +84,7 @@ public static class TempestWire
                 throw new TempestWireException($"the task name must be a string, not {Describe(reader.TokenType)}");
             string taskName = reader.GetString()!;
             var message = readArguments(taskName, ref reader)
-                ?? throw new TempestWireException($"task class not found: {taskName}");
+                ?? throw new TempestWireException($"task class not found: {LogText.Escape(taskName, LogText.MaxQuotedLength)}");
             if (reader.Read()) throw new TempestWireException("unexpected data after the message's closing bracket");
             message.Id = string.IsNullOrEmpty(id) ? TempestId.New() : id;
             return message;
@@ -169,7 +170,7 @@ public static class TempestWire
     {
         NextArgument(ref r, JsonTokenType.String, "a one-character string");
         string s = r.GetString()!;
-        return s.Length == 1 ? s[0] : throw new TempestWireException($"expected a one-character string, found \"{s}\"");
+        return s.Length == 1 ? s[0] : throw new TempestWireException($"expected a one-character string, found \"{LogText.Escape(s, LogText.MaxQuotedLength)}\"");
     }
 
     public static string? ReadString(ref Utf8JsonReader r)
