@@ -1,10 +1,30 @@
 #!/usr/bin/env bash
-# Runs the whole test suite on a fresh machine that has the .NET SDK (10.0.100 or later).
-# It installs and starts whatever the tests need; today that is nothing beyond the SDK (the queue
-# backends that need Redis and PostgreSQL come with their own issues and will be started here).
+# Runs the whole test suite on a fresh Debian 12 machine that has the .NET SDK (10.0.100 or later).
+# It installs and starts whatever the tests need: today a C toolchain and zlib's headers for the
+# NativeAOT publish test (the queue backends that need Redis and PostgreSQL will be started here too).
 # Prints the test runners' output, then one line: "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
+
+# NativeAOT links with clang (or gcc) and needs zlib's headers: install what is missing, or say which
+# packages to install when this is not root.
+missing=()
+command -v clang >/dev/null 2>&1 || command -v gcc >/dev/null 2>&1 || missing+=(clang)
+[ -e /usr/include/zlib.h ] || missing+=(zlib1g-dev)
+[ -e /usr/include/stdlib.h ] || missing+=(libc6-dev)
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "test.sh: installing ${missing[*]} for the NativeAOT test"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null 2>&1 ||
+      { apt-get update >/dev/null && apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null; } ||
+      { echo "test.sh: could not install ${missing[*]} with apt-get"; echo "0 passed, 1 failed"; exit 1; }
+  else
+    echo "test.sh: the NativeAOT test needs ${missing[*]}: run 'sudo apt-get install ${missing[*]}' and try again"
+    echo "0 passed, 1 failed"
+    exit 1
+  fi
+fi
 
 log=$(mktemp)
 dotnet test TaskTempest.sln -c Debug --nologo 2>&1 | tee "$log"

@@ -40,10 +40,17 @@ public sealed partial class AotPublishTests(ITestOutputHelper output)
         Assert.False(File.Exists(Path.Combine(publishDir, "MathTempest.dll")), "the publish produced IL, not a native binary");
         output.WriteLine($"binary size: {new FileInfo(binary).Length / 1024.0 / 1024.0:0.00} MiB");
 
-        using var process = Process.Start(new ProcessStartInfo(binary)
+        // Started as a terminal would start it, with SIGINT at its default: a test run that a shell started in
+        // the background inherits SIGINT as ignored, and an ignored signal stays ignored across exec, so the
+        // binary would never see the interrupt. `env --default-signal` (coreutils) resets it, then execs the
+        // binary in the same process.
+        var start = new ProcessStartInfo("env")
         {
             WorkingDirectory = runDir, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
-        })!;
+        };
+        start.ArgumentList.Add("--default-signal=INT");
+        start.ArgumentList.Add(binary);
+        using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         string mainLog = Path.Combine(runDir, "MathTempest.log");
