@@ -10,7 +10,7 @@ using TaskTempest.Throughput.Contenders;
 //       default log files, and a bare ZLogger loop writing the same lines (the log files' baseline);
 //       pre-filled and live, 2 s warm-up each, interleaved rounds (default 5), medians, bytes per job,
 //       peak working set, a markdown table.
-//   ... -- limit [jobs] [rounds]                    the comparison's quick part: Channels, Dataflow, TaskTempest threads, log lines off
+//   ... -- limit [jobs] [rounds]                    the comparison's quick part: Channels, Dataflow, TaskTempest threads and fibers, log lines off
 //   ... -- fibers [noopJobs] [ioJobs] [rounds]      cooperative against thread-pool mode at equal concurrency (see Fibers.cs)
 //   ... -- profile-threads [jobs]                   TaskTempest's thread-pool mode alone, pre-filled, 3 runs, for a profiler
 //   ... -- aot-start <MathTempest binary> [runs]    NativeAOT start-up to the first success line, 10 runs (see AotStart.cs);
@@ -45,7 +45,8 @@ switch (args)
     case ["limit", ..]:
     {
         int jobs = Arg(1, 1_000_000), rounds = Arg(2, 5);
-        await Compare.RunAsync([new ChannelsLoop(jobs), new DataflowBlock(jobs), new TaskTempestEngine(fibers: false, logFiles: false, jobs)],
+        await Compare.RunAsync([new ChannelsLoop(jobs), new DataflowBlock(jobs), new TaskTempestEngine(fibers: false, logFiles: false, jobs),
+                new TaskTempestEngine(fibers: true, logFiles: false, jobs)],
             rounds, $"{Run} limit {jobs} {rounds}");
         break;
     }
