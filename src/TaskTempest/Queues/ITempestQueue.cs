@@ -18,34 +18,3 @@ public interface ITempestQueue
     /// </summary>
     ValueTask<TempestMessage?> DequeueAsync(CancellationToken cancellationToken);
 }
-
-/// <summary>
-/// The whole queue contract: after a job ends the engine tells the queue the message's fate, so a
-/// queue that keeps dequeued messages until then delivers every job at least once.
-/// </summary>
-public interface IAcknowledgingTempestQueue : ITempestQueue
-{
-    /// <summary>The job ended (success, failure or timeout): the message is done.</summary>
-    ValueTask AcknowledgeAsync(TempestMessage message, CancellationToken cancellationToken = default);
-
-    /// <summary>The job did not end (aborted at shutdown, or fetched but never started): put the
-    /// message back so another worker runs it.</summary>
-    ValueTask ReturnAsync(TempestMessage message, CancellationToken cancellationToken = default);
-
-    /// <summary>The message can never run (unknown task, arguments that do not fit): keep it aside,
-    /// with <paramref name="reason"/>, where an operator can inspect it.</summary>
-    ValueTask DeadLetterAsync(TempestMessage message, string reason, CancellationToken cancellationToken = default);
-}
-
-/// <summary>A queue that can say how many messages wait in it; the engine reports the count at shutdown.</summary>
-public interface ICountingTempestQueue
-{
-    /// <summary>How many messages wait to be dequeued (an estimate where the queue is shared and busy).</summary>
-    ValueTask<long> CountAsync(CancellationToken cancellationToken = default);
-}
-
-/// <summary>A message that could not run, with why.</summary>
-/// <param name="Message">The message as it was dequeued (a <see cref="RawTempestMessage"/> if it never parsed).</param>
-/// <param name="Reason">Why it was dead-lettered, e.g. <c>task class not found: Adderr</c>.</param>
-/// <param name="DeadLetteredAt">When.</param>
-public sealed record TempestDeadLetter(TempestMessage Message, string Reason, DateTimeOffset DeadLetteredAt);

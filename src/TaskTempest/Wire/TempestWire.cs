@@ -5,13 +5,6 @@ using TaskTempest.Logging;
 
 namespace TaskTempest.Wire;
 
-/// <summary>Reads one element of a wire-format array (generated code passes one per element type).</summary>
-public delegate T WireElementReader<T>(ref Utf8JsonReader reader);
-
-/// <summary>A wire-format message that cannot become a job: malformed JSON, an unknown task, or
-/// arguments that do not fit the task's <c>Process</c> parameters.</summary>
-public sealed class TempestWireException(string message, Exception? inner = null) : Exception(message, inner);
-
 /// <summary>
 /// The wire format, the original's message array as JSON: <c>["k3f9a2c1x7q0m4bd","Adder",2,5]</c>.
 /// Generated message classes call the <c>Write</c> overloads and <c>Read*</c> methods here with

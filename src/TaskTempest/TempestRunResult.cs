@@ -1,31 +1,5 @@
 namespace TaskTempest;
 
-/// <summary>Why an engine stopped.</summary>
-public enum TempestStopReason
-{
-    /// <summary><see cref="TempestEngine.Stop"/> was called.</summary>
-    StopRequested,
-    /// <summary>The token given to <c>Run</c> was cancelled.</summary>
-    Cancelled,
-    /// <summary>SIGINT (Ctrl+C).</summary>
-    Interrupt,
-    /// <summary>SIGTERM.</summary>
-    Terminate,
-}
-
-/// <summary>The final state of a task run, as the main log reports it.</summary>
-public enum TempestTaskStatus
-{
-    /// <summary><c>Process</c> returned.</summary>
-    Success,
-    /// <summary><c>Process</c> threw; the exception is in the task log.</summary>
-    Failure,
-    /// <summary>The task ran past its timeout: its token was cancelled at the deadline. Final, like the others.</summary>
-    Timeout,
-    /// <summary>Still running when shutdown's bound ran out; the message went back to the queue.</summary>
-    Aborted,
-}
-
 /// <summary>How a <c>Run</c> ended. A program's <c>Main</c> can return <see cref="ExitCode"/>.</summary>
 public sealed class TempestRunResult
 {

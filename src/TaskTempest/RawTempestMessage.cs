@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace TaskTempest.Queues;
+namespace TaskTempest;
 
 /// <summary>
 /// A message as another program wrote it: wire-format JSON text, e.g. <c>[null,"Adder",2,5]</c>.
