@@ -18,6 +18,7 @@ public abstract class TempestEngine
     private readonly TempestEngineConfiguration _configuration;
     private readonly TempestWire.ArgumentsReader _argumentsReader;
     private ITempestQueue? _queue;
+    private readonly Lock _queueGate = new();
     private EngineRun? _run;
 
     /// <summary>Called by the generated constructors.</summary>
@@ -52,8 +53,16 @@ public abstract class TempestEngine
 
     private ITempestQueue InitializeQueue()
     {
-        var queue = Options.Queue ?? new TempestMemoryQueue(Options.TimeProvider);
-        return Interlocked.CompareExchange(ref _queue, queue, null) ?? queue;
+        lock (_queueGate)
+        {
+            if (_queue is { } fixedQueue) return fixedQueue;
+            // From here on neither changes: the memory queue keeps its delays on this clock, and a run's
+            // deadlines and log timestamps read the same one.
+            Options.FixQueueAndClock();
+            var queue = Options.Queue ?? new TempestMemoryQueue(Options.TimeProvider);
+            Volatile.Write(ref _queue, queue);
+            return queue;
+        }
     }
 
     /// <summary>Whether <c>Run</c> is in progress.</summary>

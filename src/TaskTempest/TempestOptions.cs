@@ -7,14 +7,29 @@ namespace TaskTempest;
 /// <summary>
 /// An engine's run-time settings. The queue instance, the root folder, loggers and time are known only
 /// at run time; the others default to what the engine's <see cref="TempestAttribute"/> says (null here
-/// means "as the attribute says"), so a host can still override them. An engine reads these when it
-/// first needs them: the queue at the first submit, the rest when <c>Run</c> starts, after the
-/// before-initialize hooks, which may set them.
+/// means "as the attribute says"), so a host can still override them. The queue and the clock are fixed
+/// at the first submit or when <c>Run</c> starts, whichever comes first; the rest are read once when
+/// <c>Run</c> starts, after the before-initialize hooks, which may set them, and hold for that run.
 /// </summary>
 public sealed class TempestOptions
 {
-    /// <summary>The queue (the original's <c>queue</c>). Default: a new <see cref="TempestMemoryQueue"/>.</summary>
-    public ITempestQueue? Queue { get; set; }
+    private ITempestQueue? _queue;
+    private TimeProvider _timeProvider = TimeProvider.System;
+    private bool _queueAndClockFixed;
+
+    /// <summary>The queue (the original's <c>queue</c>). Default: a new <see cref="TempestMemoryQueue"/>.
+    /// Fixed at the engine's first submit or when <c>Run</c> starts (after the before-initialize hooks),
+    /// whichever comes first; setting it afterwards throws.</summary>
+    /// <exception cref="InvalidOperationException">The engine has already fixed its queue.</exception>
+    public ITempestQueue? Queue
+    {
+        get => _queue;
+        set
+        {
+            ThrowIfFixed(nameof(Queue));
+            _queue = value;
+        }
+    }
 
     /// <summary>The folder relative log paths go under (the original's <c>root</c>). Default: the current directory.</summary>
     public string? Root { get; set; }
@@ -69,8 +84,29 @@ public sealed class TempestOptions
     /// </summary>
     public int? MaxOrphanedWorkers { get; set; }
 
-    /// <summary>The clock for durations, log timestamps and waits. Default: <see cref="TimeProvider.System"/>.</summary>
-    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+    /// <summary>The clock for durations, deadlines, log timestamps and waits. Default: <see cref="TimeProvider.System"/>.
+    /// Fixed with <see cref="Queue"/> (the memory queue keeps its delays on it); setting it afterwards throws.</summary>
+    /// <exception cref="InvalidOperationException">The engine has already fixed its clock.</exception>
+    public TimeProvider TimeProvider
+    {
+        get => _timeProvider;
+        set
+        {
+            ArgumentNullException.ThrowIfNull(value);
+            ThrowIfFixed(nameof(TimeProvider));
+            _timeProvider = value;
+        }
+    }
+
+    /// <summary>Called by the engine at its first submit or when Run starts: from here on the queue and the clock stay.</summary>
+    internal void FixQueueAndClock() => _queueAndClockFixed = true;
+
+    private void ThrowIfFixed(string option)
+    {
+        if (_queueAndClockFixed)
+            throw new InvalidOperationException(
+                $"TempestOptions.{option} cannot change any more: the engine fixed its queue and clock at its first submit or when Run started (after the before-initialize hooks). Set it before either.");
+    }
 
     /// <summary>
     /// Cooperative mode: how long one step of task code may hold the event loop before the watchdog logs

@@ -4,7 +4,7 @@ namespace TaskTempest.Tests;
 
 /// <summary>
 /// Thread workers take messages from the embedded queue in batches while every worker is busy
-/// (EngineRun.Batching.cs). A batch must never keep jobs from an idle worker, nor run a job twice.
+/// (Engine/Inbox/MemoryInbox.cs). A batch must never keep jobs from an idle worker, nor run a job twice.
 /// </summary>
 public class BatchingTests
 {
@@ -84,5 +84,5 @@ public class BatchingTests
     }
 
     private static readonly TimeSpan SpinnerTimeout = TimeSpan.FromSeconds(5); // Spinner's TimeoutSeconds
-    private const int EngineBatchSize = 16; // EngineRun.BatchSize (internal)
+    private const int EngineBatchSize = 16; // MemoryInbox.BatchSize (internal)
 }

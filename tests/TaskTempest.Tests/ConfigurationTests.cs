@@ -134,4 +134,48 @@ public class ConfigurationTests
         Assert.Empty(Directory.GetFiles(root));
         Directory.Delete(root);
     }
+
+    [Fact]
+    public void The_queue_and_the_clock_are_fixed_at_the_first_submit_and_setting_either_afterwards_throws_naming_it()
+    {
+        var engine = new TestTempest(new TempestOptions { HandleSignals = false });
+        engine.Options.Queue = new TempestMemoryQueue(); // before the first submit: allowed
+        engine.SubmitSum(1);
+
+        var queue = Assert.Throws<InvalidOperationException>(() => engine.Options.Queue = new TempestMemoryQueue());
+        Assert.Contains("TempestOptions.Queue", queue.Message, StringComparison.Ordinal);
+        var clock = Assert.Throws<InvalidOperationException>(() => engine.Options.TimeProvider = new SignalingFakeTime());
+        Assert.Contains("TempestOptions.TimeProvider", clock.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_queue_and_a_clock_set_in_a_before_initialize_hook_are_the_ones_the_whole_run_uses()
+    {
+        var main = new RecordingLoggerFactory();
+        var hookQueue = new TempestMemoryQueue();
+        var hookTime = new SignalingFakeTime();
+        var engine = new ConfiguredTempest(new TempestOptions { MainLoggerFactory = main, TaskLoggerFactory = new RecordingLoggerFactory(), HandleSignals = false })
+        {
+            InBeforeInitialize = options =>
+            {
+                options.Queue = hookQueue;
+                options.TimeProvider = hookTime;
+            },
+        };
+        var run = engine.RunAsync();
+        await main.WaitForLineAsync("hook says ready").WaitAsync(Bound);
+        Assert.Same(hookQueue, engine.Queue);
+        Assert.Throws<InvalidOperationException>(() => engine.Options.TimeProvider = TimeProvider.System);
+
+        // The deadline and the duration both run on the hook's clock (the deadline used to stay on the old one).
+        string gate = Gates.NewName();
+        string id = engine.SubmitTimedBase(gate);
+        await Gates.Get(gate).Started.Task.WaitAsync(Bound);
+        await hookTime.TimerCreated(TimeSpan.FromSeconds(5));
+        hookTime.Advance(TimeSpan.FromSeconds(5));
+        await main.WaitForLineAsync($"{{{id}}} <TimedBase> timeout 5.0000").WaitAsync(Bound);
+
+        engine.Stop();
+        await run.WaitAsync(Bound);
+    }
 }

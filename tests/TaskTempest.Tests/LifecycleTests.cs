@@ -93,15 +93,16 @@ public class LifecycleTests
         var engine = new TestTempest(new TempestOptions { Queue = counting, MainLoggerFactory = main, TaskLoggerFactory = new RecordingLoggerFactory(), HandleSignals = false });
         var run = engine.RunAsync();
 
-        await counting.Reached(2); // both workers asked once and are now waiting
+        // A general queue is asked by the engine's one fetcher, never by the workers themselves.
+        await counting.Reached(1); // the fetcher asked once and is now waiting
         await main.WaitForLineAsync("dispatcher initialized");
         string id = engine.SubmitSum(1);
-        await counting.Reached(3); // the job woke one worker, which ran it and asked again
+        await counting.Reached(2); // the job woke the fetcher, which handed it on and asked again for the other free slot
         await main.WaitForLineAsync($"{{{id}}} <Sum> success");
 
         engine.Stop();
         await run.WaitAsync(Bound);
-        Assert.Equal(3, counting.Dequeues);
+        Assert.Equal(2, counting.Dequeues);
     }
 
     [Fact]
@@ -152,9 +153,9 @@ public class LifecycleTests
 
         var failures = main.Lines.Where(l => l.Message.Contains("dequeue failed", StringComparison.Ordinal)).ToList();
         Assert.Equal(
-            ["worker 1: dequeue failed (1 in a row): queue server went away; retrying in 1 s",
-             "worker 1: dequeue failed (2 in a row): queue server went away; retrying in 2 s",
-             "worker 1: dequeue failed (3 in a row): queue server went away; retrying in 4 s"],
+            ["dequeue failed (1 in a row): queue server went away; retrying in 1 s",
+             "dequeue failed (2 in a row): queue server went away; retrying in 2 s",
+             "dequeue failed (3 in a row): queue server went away; retrying in 4 s"],
             failures.Select(l => l.Message));
         Assert.All(failures, l => Assert.IsType<IOException>(l.Exception));
         Assert.All(failures, l => Assert.Equal(LogLevel.Error, l.Level));

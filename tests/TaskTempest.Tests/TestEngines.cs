@@ -15,6 +15,9 @@ public partial class ConfiguredTempest
 
     public bool FailFinishedHook { get; set; }
 
+    /// <summary>Set by a test: what the before-initialize hook does to the options besides the root.</summary>
+    public Action<TempestOptions>? InBeforeInitialize { get; set; }
+
     /// <summary>Completes after the after-task-finished hook has seen this many tasks.</summary>
     public int FinishedTarget { get; set; } = int.MaxValue;
     public TaskCompletionSource ReachedTarget { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -25,6 +28,7 @@ public partial class ConfiguredTempest
     {
         Trail.Enqueue("before-1");
         if (RootFromHook is not null) Options.Root = RootFromHook;
+        InBeforeInitialize?.Invoke(Options);
     }
 
     [BeforeInitialize]

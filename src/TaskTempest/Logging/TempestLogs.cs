@@ -8,23 +8,16 @@ internal sealed class TempestLogs : IDisposable
     private readonly ILoggerFactory? _ownedMainFactory;
     private readonly ILoggerFactory? _ownedTaskFactory;
 
-    public TempestLogs(string engineName, TempestEngineConfiguration configuration, TempestOptions options)
+    public TempestLogs(Engine.RunSettings settings)
     {
-        string root = options.Root ?? Directory.GetCurrentDirectory();
-        // Formats are parsed before any file opens, so a bad one fails Run at once.
-        var mainFormat = LogLineFormat.Parse(options.LogFormat ?? configuration.LogFormat);
-        var taskFormat = LogLineFormat.Parse(options.TaskLogFormat ?? configuration.TaskLogFormat);
-        var mainFactory = options.MainLoggerFactory
-            ?? (_ownedMainFactory = TempestLogFiles.CreateFactory(
-                Path.Combine(root, options.LogFile ?? configuration.LogFile ?? engineName + ".log"),
-                options.LogLevel ?? configuration.LogLevel, mainFormat, options.TimeProvider));
-        var taskFactory = options.TaskLoggerFactory
-            ?? (_ownedTaskFactory = TempestLogFiles.CreateFactory(
-                Path.Combine(root, options.TaskLogFile ?? configuration.TaskLogFile ?? engineName + ".task.log"),
-                options.TaskLogLevel ?? configuration.TaskLogLevel, taskFormat, options.TimeProvider));
-        Main = mainFactory.CreateLogger(engineName);
-        Task = taskFactory.CreateLogger(engineName);
+        var mainFactory = settings.MainLog.Factory ?? (_ownedMainFactory = Open(settings.MainLog, settings.Time));
+        var taskFactory = settings.TaskLog.Factory ?? (_ownedTaskFactory = Open(settings.TaskLog, settings.Time));
+        Main = mainFactory.CreateLogger(settings.EngineName);
+        Task = taskFactory.CreateLogger(settings.EngineName);
     }
+
+    private static ILoggerFactory Open(Engine.RunSettings.LogSettings log, TimeProvider time) =>
+        TempestLogFiles.CreateFactory(log.FilePath, log.Level, log.Format, time);
 
     /// <summary>One line when each task starts and one when it ends, plus the engine's own story.</summary>
     public ILogger Main { get; }

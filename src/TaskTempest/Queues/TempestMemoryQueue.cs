@@ -155,9 +155,12 @@ public sealed class TempestMemoryQueue : IAcknowledgingTempestQueue, ICountingTe
     /// <inheritdoc/>
     public ValueTask DeadLetterAsync(TempestMessage message, string reason, CancellationToken cancellationToken = default)
     {
-        _deadLetters.Enqueue(new TempestDeadLetter(message, reason, _timeProvider.GetUtcNow()));
+        AddDeadLetter(message, reason);
         return default;
     }
+
+    internal void AddDeadLetter(TempestMessage message, string reason) =>
+        _deadLetters.Enqueue(new TempestDeadLetter(message, reason, _timeProvider.GetUtcNow()));
 
     /// <summary>Puts back a message a worker took but never started: not another delivery, so not counted.</summary>
     internal void Requeue(TempestMessage message)

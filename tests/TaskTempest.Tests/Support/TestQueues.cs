@@ -92,3 +92,43 @@ public sealed class FailingAckQueue(TempestMemoryQueue inner) : IAcknowledgingTe
     public ValueTask AcknowledgeAsync(TempestMessage message, CancellationToken cancellationToken = default) =>
         Interlocked.Increment(ref _acks) == 1 ? throw new IOException("ack lost") : inner.AcknowledgeAsync(message, cancellationToken);
 }
+
+/// <summary>
+/// A memory queue behind the general interfaces (so the engine takes the fetcher's path), recording which
+/// thread called it and counting acknowledgements.
+/// </summary>
+public sealed class ThreadRecordingQueue(TempestMemoryQueue inner) : IAcknowledgingTempestQueue
+{
+    public ConcurrentBag<string> Callers { get; } = new();
+    public int Acknowledged => Volatile.Read(ref _acknowledged);
+    private int _acknowledged;
+
+    private void Record(string call) => Callers.Add($"{call} on {Thread.CurrentThread.Name ?? "a pool thread"}");
+
+    public ValueTask EnqueueAsync(TempestMessage message, CancellationToken cancellationToken = default) => inner.EnqueueAsync(message, cancellationToken);
+
+    public ValueTask<TempestMessage?> DequeueAsync(CancellationToken cancellationToken)
+    {
+        Record("dequeue");
+        return inner.DequeueAsync(cancellationToken);
+    }
+
+    public ValueTask AcknowledgeAsync(TempestMessage message, CancellationToken cancellationToken = default)
+    {
+        Record("acknowledge");
+        Interlocked.Increment(ref _acknowledged);
+        return default;
+    }
+
+    public ValueTask ReturnAsync(TempestMessage message, CancellationToken cancellationToken = default)
+    {
+        Record("return");
+        return inner.ReturnAsync(message, cancellationToken);
+    }
+
+    public ValueTask DeadLetterAsync(TempestMessage message, string reason, CancellationToken cancellationToken = default)
+    {
+        Record("dead-letter");
+        return inner.DeadLetterAsync(message, reason, cancellationToken);
+    }
+}

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 
-namespace TaskTempest.Engine;
+namespace TaskTempest.Engine.Threads;
 
 /// <summary>
 /// One slot that runs one task at a time: a worker thread in thread-pool mode. The slot holds the
@@ -30,9 +30,6 @@ internal sealed class Worker(int index)
     public long Succeeded;
     public long Failed;
     public long TimedOut;
-
-    /// <summary>Dequeue failures in a row: the back-off before the next attempt doubles with each.</summary>
-    public int DequeueFailures;
 
     /// <summary>Set when the watchdog gave the slot up; its thread leaves once the stuck task ends.</summary>
     public volatile bool Orphaned;

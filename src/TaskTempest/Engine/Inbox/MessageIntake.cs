@@ -1,0 +1,51 @@
+using System.Text;
+using System.Text.Json;
+using TaskTempest.Logging;
+using TaskTempest.Wire;
+using ZLogger;
+
+namespace TaskTempest.Engine.Inbox;
+
+/// <summary>
+/// Turns another program's text into a typed message with the engine's generated dispatch table. Bad input
+/// is logged with the message's id (assigned if it had none) and handed back as a reason for the dead
+/// letters, never dropped silently; the reason quotes the input escaped and cut, as the logs do.
+/// </summary>
+internal sealed class MessageIntake(TempestEngine engine, TempestLogs logs)
+{
+    /// <summary>The typed message for <paramref name="raw"/>, or null with <paramref name="rejection"/> saying why.</summary>
+    public TempestMessage? TryParse(RawTempestMessage raw, out string? rejection)
+    {
+        try
+        {
+            var message = engine.ParseMessage(raw.Json);
+            message.Attempts = raw.Attempts;
+            message.Receipt = raw.Receipt;
+            rejection = null;
+            return message;
+        }
+        catch (TempestWireException e)
+        {
+            raw.Id ??= TryReadId(raw.Json) ?? TempestId.New();
+            rejection = LogText.Escape(e.Message);
+            logs.Main.ZLogError($"{{{raw.Id}}} {rejection}");
+            logs.Task.ZLogError($"{{{raw.Id}}} rejected message {LogText.Escape(raw.Json)}: {rejection}");
+            return null;
+        }
+    }
+
+    /// <summary>The id of a message that failed to parse, if it has a usable one, so its log lines and dead letter carry it.</summary>
+    private static string? TryReadId(string json)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(Encoding.UTF8.GetBytes(json));
+            return reader.Read() && reader.TokenType == JsonTokenType.StartArray && reader.Read() && reader.TokenType == JsonTokenType.String
+                   && reader.GetString() is { } id && TempestId.IsAcceptable(id) ? id : null;
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,282 @@
+using System.Threading.Channels;
+using TaskTempest.Engine.Threads;
+using TaskTempest.Logging;
+using TaskTempest.Queues;
+using ZLogger;
+
+namespace TaskTempest.Engine.Inbox;
+
+/// <summary>
+/// Any <see cref="ITempestQueue"/>. One fetcher per engine asks the queue for a message whenever a slot is
+/// free (a credit per slot: nothing is taken that no worker or fiber could start) and hands it on through a
+/// channel; one flusher hands the jobs' outcomes to the queue in order. Both run on the thread pool, never
+/// on a worker thread or on the event loop, so tasks that hold the CPU cannot starve them, and workers and
+/// fibers never call the queue themselves.
+/// </summary>
+/// <remarks>
+/// Today the fetcher asks for one message at a time, since <see cref="ITempestQueue"/> hands out one; a
+/// queue that hands out batches will be asked for as many as there are free credits.
+/// </remarks>
+internal sealed class QueueInbox : IInbox
+{
+    /// <summary>How long shutdown waits for the fetcher to leave a queue call that ignores its token (real time).</summary>
+    private static readonly TimeSpan FetcherGrace = TimeSpan.FromSeconds(1);
+
+    /// <summary>The longest wait between dequeue attempts on a failing queue (unless the poll interval is longer).</summary>
+    private static readonly TimeSpan MaxDequeueBackoff = TimeSpan.FromSeconds(30);
+
+    private readonly RunContext _run;
+    private readonly ITempestQueue _queue;
+    private readonly IAcknowledgingTempestQueue? _acknowledging;
+    private readonly MessageIntake _intake;
+    private readonly SemaphoreSlim _freeSlots;
+    private readonly Channel<TempestMessage> _ready = Channel.CreateUnbounded<TempestMessage>(new UnboundedChannelOptions { SingleWriter = true });
+    private readonly Channel<Outcome> _outcomes = Channel.CreateUnbounded<Outcome>(new UnboundedChannelOptions { SingleReader = true });
+    private Task _fetcher = Task.CompletedTask;
+    private Task _flusher = Task.CompletedTask;
+
+    public QueueInbox(RunContext run, MessageIntake intake)
+    {
+        _run = run;
+        _queue = run.Settings.Queue;
+        _acknowledging = _queue as IAcknowledgingTempestQueue;
+        _intake = intake;
+        _freeSlots = new SemaphoreSlim(run.Settings.Slots);
+    }
+
+    private enum OutcomeKind { Acknowledge, Return, DeadLetter }
+
+    private readonly record struct Outcome(OutcomeKind Kind, TempestMessage Message, string? Reason);
+
+    public void Start()
+    {
+        _fetcher = Task.Run(FetchAsync);
+        _flusher = Task.Run(FlushAsync);
+    }
+
+    // ---------------------------------------------------------------- the fetcher
+
+    private async Task FetchAsync()
+    {
+        var stopping = _run.Stopping;
+        int failures = 0;
+        try
+        {
+            while (!stopping.IsCancellationRequested)
+            {
+                await _freeSlots.WaitAsync(stopping).ConfigureAwait(false);
+                TempestMessage? message;
+                try
+                {
+                    message = await _queue.DequeueAsync(stopping).ConfigureAwait(false);
+                    failures = 0;
+                }
+                catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+                {
+                    break;
+                }
+                catch (Exception e)
+                {
+                    // A failing queue must not end the fetcher, nor make it spin: log, back off, try again.
+                    _freeSlots.Release();
+                    failures++;
+                    var poll = _run.Settings.QueuePollInterval;
+                    var backoff = TimeSpan.FromTicks(Math.Min(poll.Ticks << Math.Min(failures - 1, 16), Math.Max(MaxDequeueBackoff.Ticks, poll.Ticks)));
+                    _run.Logs.Main.ZLogError(e, $"dequeue failed ({failures} in a row): {LogText.Escape(e.Message)}; retrying in {backoff.TotalSeconds:0.###} s");
+                    await DelayAsync(backoff, stopping).ConfigureAwait(false);
+                    continue;
+                }
+                if (message is null)
+                {
+                    // A queue that cannot wait said it is empty: ask again after the poll interval.
+                    _freeSlots.Release();
+                    await DelayAsync(_run.Settings.QueuePollInterval, stopping).ConfigureAwait(false);
+                    continue;
+                }
+                if (message is RawTempestMessage raw)
+                {
+                    var parsed = Accept(raw); // dead-lettered inside when it cannot become a job
+                    if (parsed is null)
+                    {
+                        _freeSlots.Release();
+                        continue;
+                    }
+                    message = parsed;
+                }
+                if (stopping.IsCancellationRequested)
+                {
+                    ReturnUnstarted(message);
+                    break;
+                }
+                _ready.Writer.TryWrite(message);
+            }
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+        }
+        catch (Exception e) when (!_run.Ended)
+        {
+            _run.Logs.Main.ZLogCritical(e, $"the fetcher died: {LogText.Escape(e.Message)}; no more messages will be taken");
+        }
+        finally
+        {
+            _ready.Writer.TryComplete();
+        }
+    }
+
+    private async Task DelayAsync(TimeSpan delay, CancellationToken stopping)
+    {
+        try { await Task.Delay(delay, _run.Time, stopping).ConfigureAwait(false); }
+        catch (OperationCanceledException) { }
+    }
+
+    private TempestMessage? Accept(RawTempestMessage raw)
+    {
+        var message = _intake.TryParse(raw, out string? rejection);
+        if (message is null) DeadLetter(raw, rejection!);
+        return message;
+    }
+
+    // ---------------------------------------------------------------- worker threads and the event loop
+
+    public TempestMessage? Take(Worker worker, CancellationToken stopping, out bool immediate)
+    {
+        if (_ready.Reader.TryRead(out var message))
+        {
+            immediate = true;
+            return message;
+        }
+        immediate = false;
+        try
+        {
+            var next = _ready.Reader.ReadAsync(stopping);
+            return next.IsCompletedSuccessfully ? next.Result : next.AsTask().GetAwaiter().GetResult();
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            return null;
+        }
+        catch (ChannelClosedException)
+        {
+            // The fetcher is gone (it logged why): wait for the stop rather than spin.
+            stopping.WaitHandle.WaitOne();
+            return null;
+        }
+    }
+
+    public void HandBack(Worker worker)
+    {
+    }
+
+    public bool TryTake(out TempestMessage? message) => _ready.Reader.TryRead(out message);
+
+    public async ValueTask<TempestMessage?> TakeAsync(CancellationToken stopping)
+    {
+        try
+        {
+            return await _ready.Reader.ReadAsync(stopping);
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            return null;
+        }
+        catch (ChannelClosedException)
+        {
+            try { await Task.Delay(Timeout.Infinite, stopping); }
+            catch (OperationCanceledException) { }
+            return null;
+        }
+    }
+
+    // ---------------------------------------------------------------- outcomes, through the flusher
+
+    /// <summary>Every job's end frees its slot's credit, whether or not the queue takes acknowledgements.</summary>
+    public bool AcknowledgesEachJob => true;
+
+    public void Acknowledge(TempestMessage message)
+    {
+        _freeSlots.Release();
+        if (_acknowledging is not null) Post(new Outcome(OutcomeKind.Acknowledge, message, null));
+    }
+
+    public void Return(TempestMessage message) => PutBack(message, "it was aborted");
+
+    public void ReturnUnstarted(TempestMessage message)
+    {
+        _freeSlots.Release();
+        PutBack(message, "it was dequeued while stopping");
+    }
+
+    private void PutBack(TempestMessage message, string why)
+    {
+        if (_acknowledging is null)
+        {
+            _run.Logs.Main.ZLogWarning($"{{{message.Id}}} <{message.TaskName}> lost: {why} and the queue cannot take messages back");
+            return;
+        }
+        Post(new Outcome(OutcomeKind.Return, message, why));
+    }
+
+    public void DeadLetter(RawTempestMessage message, string reason)
+    {
+        if (_acknowledging is null)
+        {
+            _run.Logs.Main.ZLogWarning($"{{{message.Id}}} dropped: the queue keeps no dead letters");
+            return;
+        }
+        Post(new Outcome(OutcomeKind.DeadLetter, message, reason));
+    }
+
+    private void Post(Outcome outcome)
+    {
+        // Closed only once the run has handed every outcome over; a late one (a task that ran past the end) is
+        // said where the logs are still open.
+        if (!_outcomes.Writer.TryWrite(outcome) && !_run.Ended)
+            _run.Logs.Main.ZLogWarning($"{{{outcome.Message.Id}}} <{outcome.Message.TaskName}> came back after the run handed its outcomes over; the queue was not told");
+    }
+
+    private async Task FlushAsync()
+    {
+        var queue = _acknowledging;
+        if (queue is null) return;
+        await foreach (var outcome in _outcomes.Reader.ReadAllAsync().ConfigureAwait(false))
+        {
+            var message = outcome.Message;
+            try
+            {
+                switch (outcome.Kind)
+                {
+                    case OutcomeKind.Acknowledge: await queue.AcknowledgeAsync(message).ConfigureAwait(false); break;
+                    case OutcomeKind.Return: await queue.ReturnAsync(message).ConfigureAwait(false); break;
+                    default: await queue.DeadLetterAsync(message, outcome.Reason!).ConfigureAwait(false); break;
+                }
+            }
+            catch (Exception e) when (!_run.Ended)
+            {
+                // The job's outcome stands; the queue may deliver it again, which at-least-once allows.
+                string what = outcome.Kind switch
+                {
+                    OutcomeKind.Acknowledge => "acknowledged",
+                    OutcomeKind.Return => "returned to the queue",
+                    _ => "dead-lettered",
+                };
+                _run.Logs.Main.ZLogError(e, $"{{{message.Id}}} <{message.TaskName}> could not be {what}: {LogText.Escape(e.Message)}");
+            }
+        }
+    }
+
+    public async Task StopAsync()
+    {
+        try
+        {
+            await _fetcher.WaitAsync(FetcherGrace).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            _run.Logs.Main.ZLogWarning($"the fetcher did not leave the queue within {FetcherGrace.TotalSeconds} s");
+        }
+        while (_ready.Reader.TryRead(out var unstarted)) ReturnUnstarted(unstarted);
+        _outcomes.Writer.TryComplete();
+        await _flusher.ConfigureAwait(false);
+    }
+}

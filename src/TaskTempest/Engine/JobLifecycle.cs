@@ -1,0 +1,140 @@
+using System.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using TaskTempest.Engine.Inbox;
+using TaskTempest.Logging;
+using ZLogger;
+
+namespace TaskTempest.Engine;
+
+/// <summary>
+/// A job's life, in the order it happens, for both dispatchers: the started line and hook, the task
+/// instance (in its own DI scope when it asks for services), then, once the dispatcher has run
+/// <c>Process</c> and decided the status, the callbacks, the final line, the task log and the hook, and last
+/// the message's fate handed to the queue. The dispatchers own only what differs between them: where the
+/// call runs, how a deadline is enforced, and who may report a job (slot hand-overs).
+/// </summary>
+internal sealed class JobLifecycle
+{
+    private readonly TempestEngine _engine;
+    private readonly RunContext _run;
+    private readonly ILogger _main;
+    private readonly ILogger _taskLog;
+    private readonly IJobOutcomes _outcomes;
+    private readonly bool _acknowledges;
+    private readonly bool _taskEvents;
+    private readonly TempestCallbackFailure _callbackFailed;
+
+    public JobLifecycle(TempestEngine engine, RunContext run, IJobOutcomes outcomes)
+    {
+        _engine = engine;
+        _run = run;
+        _main = run.Logs.Main;
+        _taskLog = run.Logs.Task;
+        _outcomes = outcomes;
+        _acknowledges = outcomes.AcknowledgesEachJob;
+        _taskEvents = run.Settings.HasTaskHooks;
+        _callbackFailed = OnCallbackFailed;
+    }
+
+    // ---------------------------------------------------------------- the start
+
+    /// <summary>The <c>started</c> line and the after-task-started hook.</summary>
+    public void Start(TempestMessage message)
+    {
+        // Ids and wire names go into every line of a job unescaped: they are log-safe by construction
+        // (TempestId.IsAcceptable for ids from outside, TT0011 for wire names).
+        Debug.Assert(LogText.IsClean(message.Id) && LogText.IsClean(message.TaskName));
+        _main.ZLogInformation($"{{{message.Id}}} <{message.TaskName}> started");
+        if (_taskEvents) RaiseTaskEvent(message, null, TimeSpan.Zero);
+    }
+
+    /// <summary>A DI scope for a job whose task takes services (disposed by the dispatcher after the job's end), else null.</summary>
+    public IServiceScope? CreateScope(TempestMessage message) =>
+        !message.RequiresServices ? null
+        : (_run.Settings.Services ?? throw new InvalidOperationException(
+            $"The task {message.TaskName} takes services in its constructor, but the engine has no TempestOptions.Services."))
+            .CreateScope();
+
+    /// <summary>The task instance for this one job.</summary>
+    public TempestTask CreateTask(TempestMessage message, IServiceScope? scope)
+    {
+        var task = message.CreateTask(scope?.ServiceProvider);
+        task.Attach(message, _taskLog);
+        return task;
+    }
+
+    // ---------------------------------------------------------------- the end
+
+    /// <summary>The status, decided once: a deadline that passed counts before how Process ended.</summary>
+    public static TempestTaskStatus StatusOf(bool expired, Exception? error) =>
+        expired ? TempestTaskStatus.Timeout : error is null ? TempestTaskStatus.Success : TempestTaskStatus.Failure;
+
+    /// <summary>
+    /// Everything after the call, for the one who reports the job (its worker or fiber, or the watchdog for
+    /// an orphan): callbacks first, so that once the final line is in the main log everything about the job
+    /// is done; then the task log, the hook, and the message's fate.
+    /// </summary>
+    public void End(TempestMessage message, TempestTask? task, TempestTaskStatus status, Exception? error, double seconds)
+    {
+        if (task is not null) message.RunCallbacks(task, status, error, _callbackFailed);
+        switch (status)
+        {
+            case TempestTaskStatus.Success:
+                _main.ZLogInformation($"{{{message.Id}}} <{message.TaskName}> success {seconds:0.0000}");
+                break;
+            case TempestTaskStatus.Failure:
+                _main.ZLogError($"{{{message.Id}}} <{message.TaskName}> failure {seconds:0.0000}");
+                _taskLog.ZLogError(error, $"{{{message.Id}}} <{message.TaskName}> failure");
+                break;
+            default:
+                _main.ZLogWarning($"{{{message.Id}}} <{message.TaskName}> timeout {seconds:0.0000}");
+                if (error is not null and not OperationCanceledException and not ThreadInterruptedException)
+                    _taskLog.ZLogWarning(error, $"{{{message.Id}}} <{message.TaskName}> timeout; then Process threw");
+                break;
+        }
+        if (_taskEvents) RaiseTaskEvent(message, status, TimeSpan.FromSeconds(seconds));
+        if (_acknowledges) _outcomes.Acknowledge(message);
+    }
+
+    /// <summary>
+    /// Whether nothing after a successful job's end could take time (callbacks, hooks, its log line, an
+    /// acknowledgement), so the next job may start at that end without another clock read.
+    /// </summary>
+    public bool EndsQuietly(TempestMessage message) =>
+        !message.HasCallbacks && !_taskEvents && !_acknowledges && !_main.IsEnabled(LogLevel.Information);
+
+    /// <summary>Shutdown gave up on a running job: it is reported <c>aborted</c> and its message goes back to the queue.</summary>
+    public void Abort(TempestMessage message, List<string> aborted)
+    {
+        aborted.Add(message.Id!);
+        _main.ZLogWarning($"{{{message.Id}}} <{message.TaskName}> aborted");
+        _outcomes.Return(message);
+    }
+
+    /// <summary>A message taken while the engine was stopping: not started, so not lost.</summary>
+    public void ReturnUnstarted(TempestMessage message) => _outcomes.ReturnUnstarted(message);
+
+    private void RaiseTaskEvent(TempestMessage message, TempestTaskStatus? status, TimeSpan duration)
+    {
+        var taskEvent = new TempestTaskEvent(message.Id!, message.TaskName, status, duration, _main);
+        try
+        {
+            if (status is null) _engine.RaiseTaskStarted(taskEvent);
+            else _engine.RaiseTaskFinished(taskEvent);
+        }
+        catch (Exception e)
+        {
+            string hook = status is null ? "after-task-started" : "after-task-finished";
+            _main.ZLogWarning($"{{{message.Id}}} <{message.TaskName}> failure in {hook} hook");
+            _taskLog.ZLogWarning(e, $"{{{message.Id}}} <{message.TaskName}> failure in {hook} hook");
+        }
+    }
+
+    private void OnCallbackFailed(TempestTask task, string callback, Exception exception)
+    {
+        // The task's status stands; the original's words, with the callback's name.
+        _main.ZLogWarning($"{{{task.TaskId}}} <{task.TaskName}> failure in callback {callback}");
+        _taskLog.ZLogWarning(exception, $"{{{task.TaskId}}} <{task.TaskName}> failure in callback {callback}");
+    }
+}
