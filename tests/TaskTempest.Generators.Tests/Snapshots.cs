@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Text.RegularExpressions;
+using TaskTempest.Tests.Shared;
 
 namespace TaskTempest.Generators.Tests;
 
@@ -15,27 +16,7 @@ public static partial class Snapshots
     {
         string folder = Path.Combine(Path.GetDirectoryName(callerFile)!, "_snapshots");
         string baseName = Path.Combine(folder, $"{testClass}.{testMethod}#{hintName.Replace(".cs", "", StringComparison.Ordinal)}");
-        string verifiedPath = baseName + ".verified.cs";
-        string receivedPath = baseName + ".received.cs";
-        string scrubbed = Scrub(actual);
-
-        if (Environment.GetEnvironmentVariable("TASKTEMPEST_UPDATE_SNAPSHOTS") == "1")
-        {
-            Directory.CreateDirectory(folder);
-            File.WriteAllText(verifiedPath, scrubbed);
-            File.Delete(receivedPath);
-            return;
-        }
-        string? verified = File.Exists(verifiedPath) ? File.ReadAllText(verifiedPath) : null;
-        if (verified == scrubbed)
-        {
-            File.Delete(receivedPath);
-            return;
-        }
-        File.WriteAllText(receivedPath, scrubbed);
-        Assert.Fail(verified is null
-            ? $"No snapshot yet: review {receivedPath} and rerun with TASKTEMPEST_UPDATE_SNAPSHOTS=1 to accept it."
-            : $"Generated code changed: compare {receivedPath} with {verifiedPath}; rerun with TASKTEMPEST_UPDATE_SNAPSHOTS=1 to accept.");
+        SnapshotFile.Check(baseName + ".verified.cs", baseName + ".received.cs", Scrub(actual), "Generated code");
     }
 
     /// <summary>The generator version changes with every release; snapshots should not.</summary>
