@@ -27,7 +27,8 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 log=$(mktemp)
-dotnet test TaskTempest.sln -c Debug --nologo 2>&1 | tee "$log"
+# A test that hangs is named and its process dumped, instead of eating the CI budget.
+dotnet test TaskTempest.sln -c Debug --nologo --blame-hang-timeout 10m 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 
 # dotnet test prints one summary per test assembly, e.g.

@@ -50,11 +50,13 @@ internal sealed class JobLifecycle
     }
 
     /// <summary>A DI scope for a job whose task takes services (disposed by the dispatcher after the job's end), else null.</summary>
-    public IServiceScope? CreateScope(TempestMessage message) =>
-        !message.RequiresServices ? null
-        : (_run.Settings.Services ?? throw new InvalidOperationException(
+    public IServiceScope? CreateScope(TempestMessage message) => message.RequiresServices ? CreateScopeFor(message) : null;
+
+    // Apart, so that the common case above stays small enough to inline into the dispatchers.
+    private IServiceScope CreateScopeFor(TempestMessage message) =>
+        (_run.Settings.Services ?? throw new InvalidOperationException(
             $"The task {message.TaskName} takes services in its constructor, but the engine has no TempestOptions.Services."))
-            .CreateScope();
+        .CreateScope();
 
     /// <summary>The task instance for this one job.</summary>
     public TempestTask CreateTask(TempestMessage message, IServiceScope? scope)

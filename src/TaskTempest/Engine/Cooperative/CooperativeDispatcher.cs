@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using TaskTempest.Engine.Inbox;
 using TaskTempest.Logging;
 using ZLogger;
@@ -252,11 +253,14 @@ internal sealed class CooperativeDispatcher<TInbox> : IDispatcher where TInbox :
 
     private void Release(FiberJob job, bool expired)
     {
+        // The free list and the count belong to the loop: only its thread may touch them.
+        Debug.Assert(Thread.CurrentThread == _thread, "a fiber's slot was released off the event loop");
         job.Scope?.Dispose();
         if (!expired) job.DeadlineSource?.Dispose(); // a task still running past its deadline may hold the token
         job.Reset();
         _free.Push(job);
         _active--;
+        Debug.Assert(_active >= 0 && _free.Count <= _fibers);
         _slotFreed?.TrySetResult();
         CheckDrained();
     }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using TaskTempest.Engine.Threads;
 using TaskTempest.Logging;
@@ -195,7 +196,7 @@ internal sealed class QueueInbox : IInbox
 
     public void Acknowledge(TempestMessage message)
     {
-        _freeSlots.Release();
+        ReleaseSlot();
         if (_acknowledging is not null) Post(new Outcome(OutcomeKind.Acknowledge, message, null));
     }
 
@@ -203,8 +204,15 @@ internal sealed class QueueInbox : IInbox
 
     public void ReturnUnstarted(TempestMessage message)
     {
-        _freeSlots.Release();
+        ReleaseSlot();
         PutBack(message, "it was dequeued while stopping");
+    }
+
+    private void ReleaseSlot()
+    {
+        int before = _freeSlots.Release();
+        // Each credit comes back once per message the fetcher took: by the job's one report, or by its return.
+        Debug.Assert(before < _run.Settings.Slots, "a slot's credit came back twice");
     }
 
     private void PutBack(TempestMessage message, string why)
