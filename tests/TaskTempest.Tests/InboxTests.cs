@@ -42,4 +42,44 @@ public class InboxTests
             Assert.DoesNotContain("event loop", caller, StringComparison.Ordinal);
         });
     }
+
+    [Fact]
+    public async Task A_slot_takes_its_next_message_only_once_the_queue_has_its_last_acknowledgement()
+    {
+        var memory = new TempestMemoryQueue();
+        var queue = new GatedAckQueue(memory);
+        var engine = new TestTempest(new TempestOptions { Queue = queue, MainLoggerFactory = new RecordingLoggerFactory(), TaskLoggerFactory = new RecordingLoggerFactory(), HandleSignals = false });
+        for (int i = 0; i < 5; i++) engine.SubmitSum(i);
+        var run = engine.RunAsync();
+
+        await queue.Waiting(2); // both slots' jobs ended; their acknowledgements wait at the gate
+        Assert.Equal(3, memory.Count); // so the fetcher, out of credits, has taken nothing more
+        queue.Open();
+        await queue.Waiting(5);
+        engine.Stop();
+        var result = await run.WaitAsync(Bound);
+        Assert.Equal(5, result.TasksSucceeded);
+        Assert.Equal(0, memory.Count);
+    }
+
+    [Fact]
+    public async Task A_queue_that_never_takes_an_acknowledgement_does_not_hold_Run_past_the_shutdown_timeout()
+    {
+        var queue = new GatedAckQueue(new TempestMemoryQueue());
+        var main = new RecordingLoggerFactory();
+        var engine = new SecondTempest(new TempestOptions
+        {
+            Queue = queue, MainLoggerFactory = main, TaskLoggerFactory = new RecordingLoggerFactory(), HandleSignals = false,
+            ShutdownTimeout = TimeSpan.Zero, // no time at all: the flush is given up at once
+        });
+        engine.SubmitSum(1);
+        var run = engine.RunAsync();
+        await queue.Waiting(1);
+
+        engine.Stop();
+        await run.WaitAsync(Bound);
+
+        Assert.Contains(main.Messages, m => m.StartsWith("the queue did not take the last outcomes within the shutdown timeout; ", StringComparison.Ordinal));
+        await main.WaitForAsync(_ => queue.Cancelled == 1, "the hanging acknowledgement to be cancelled");
+    }
 }

@@ -132,3 +132,47 @@ public sealed class ThreadRecordingQueue(TempestMemoryQueue inner) : IAcknowledg
         return inner.DeadLetterAsync(message, reason, cancellationToken);
     }
 }
+
+/// <summary>A memory queue behind the general interfaces whose acknowledgements wait until the test opens the gate (or the engine cancels them).</summary>
+public sealed class GatedAckQueue(TempestMemoryQueue inner) : IAcknowledgingTempestQueue
+{
+    private readonly TaskCompletionSource _open = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _waiting;
+    private readonly ConcurrentDictionary<int, TaskCompletionSource> _reached = new();
+
+    public int Cancelled => Volatile.Read(ref _cancelled);
+    private int _cancelled;
+
+    public void Open() => _open.TrySetResult();
+
+    /// <summary>Completes once this many acknowledgements are waiting at the gate.</summary>
+    public Task Waiting(int count)
+    {
+        var tcs = _reached.GetOrAdd(count, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        if (Volatile.Read(ref _waiting) >= count) tcs.TrySetResult();
+        return tcs.Task.WaitAsync(TimeSpan.FromSeconds(60));
+    }
+
+    public ValueTask EnqueueAsync(TempestMessage message, CancellationToken cancellationToken = default) => inner.EnqueueAsync(message, cancellationToken);
+    public ValueTask<TempestMessage?> DequeueAsync(CancellationToken cancellationToken) => inner.DequeueAsync(cancellationToken);
+    public ValueTask ReturnAsync(TempestMessage message, CancellationToken cancellationToken = default) => inner.ReturnAsync(message, cancellationToken);
+    public ValueTask DeadLetterAsync(TempestMessage message, string reason, CancellationToken cancellationToken = default) => inner.DeadLetterAsync(message, reason, cancellationToken);
+
+    public async ValueTask AcknowledgeAsync(TempestMessage message, CancellationToken cancellationToken = default)
+    {
+        int waiting = Interlocked.Increment(ref _waiting);
+        foreach (var (target, tcs) in _reached)
+        {
+            if (waiting >= target) tcs.TrySetResult();
+        }
+        try
+        {
+            await _open.Task.WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            Interlocked.Increment(ref _cancelled);
+            throw;
+        }
+    }
+}

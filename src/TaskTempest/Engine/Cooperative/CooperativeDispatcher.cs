@@ -255,7 +255,18 @@ internal sealed class CooperativeDispatcher<TInbox> : IDispatcher where TInbox :
     {
         // The free list and the count belong to the loop: only its thread may touch them.
         Debug.Assert(Thread.CurrentThread == _thread, "a fiber's slot was released off the event loop");
-        job.Scope?.Dispose();
+        try
+        {
+            job.Scope?.Dispose();
+        }
+        catch (Exception e) when (!_run.Ended)
+        {
+            // A scoped service that fails to dispose must not cost the fiber its slot.
+            _run.Logs.Main.ZLogError(e, $"{{{job.Message.Id}}} <{job.Message.TaskName}> its DI scope could not be disposed: {LogText.Escape(e.Message)}");
+        }
+        catch (Exception) when (_run.Ended)
+        {
+        }
         if (!expired) job.DeadlineSource?.Dispose(); // a task still running past its deadline may hold the token
         job.Reset();
         _free.Push(job);

@@ -35,6 +35,8 @@ internal sealed class QueueInbox : IInbox
     private readonly Channel<Outcome> _outcomes = Channel.CreateUnbounded<Outcome>(new UnboundedChannelOptions { SingleReader = true });
     private Task _fetcher = Task.CompletedTask;
     private Task _flusher = Task.CompletedTask;
+    private int _pendingOutcomes; // posted and not yet answered by the queue
+    private readonly CancellationTokenSource _flushCancel = new(); // cancelled when shutdown stops waiting for the queue
 
     public QueueInbox(RunContext run, MessageIntake intake)
     {
@@ -76,7 +78,7 @@ internal sealed class QueueInbox : IInbox
                 {
                     break;
                 }
-                catch (Exception e)
+                catch (Exception e) when (!_run.Ended)
                 {
                     // A failing queue must not end the fetcher, nor make it spin: log, back off, try again.
                     _freeSlots.Release();
@@ -118,6 +120,10 @@ internal sealed class QueueInbox : IInbox
         catch (Exception e) when (!_run.Ended)
         {
             _run.Logs.Main.ZLogCritical(e, $"the fetcher died: {LogText.Escape(e.Message)}; no more messages will be taken");
+        }
+        catch (Exception) when (_run.Ended)
+        {
+            // A queue call that ignored its token and failed after the run ended: nothing left to tell.
         }
         finally
         {
@@ -194,10 +200,15 @@ internal sealed class QueueInbox : IInbox
     /// <summary>Every job's end frees its slot's credit, whether or not the queue takes acknowledgements.</summary>
     public bool AcknowledgesEachJob => true;
 
+    /// <summary>
+    /// The slot's credit comes back once the queue has the acknowledgement, not before: so at most
+    /// <c>Slots</c> messages are taken and not yet acknowledged, and a slow queue slows the intake instead of
+    /// growing a backlog of outcomes (whose messages a visibility timeout could hand out again).
+    /// </summary>
     public void Acknowledge(TempestMessage message)
     {
-        ReleaseSlot();
-        if (_acknowledging is not null) Post(new Outcome(OutcomeKind.Acknowledge, message, null));
+        if (_acknowledging is null) ReleaseSlot();
+        else Post(new Outcome(OutcomeKind.Acknowledge, message, null));
     }
 
     public void Return(TempestMessage message) => PutBack(message, "it was aborted");
@@ -219,7 +230,7 @@ internal sealed class QueueInbox : IInbox
     {
         if (_acknowledging is null)
         {
-            _run.Logs.Main.ZLogWarning($"{{{message.Id}}} <{message.TaskName}> lost: {why} and the queue cannot take messages back");
+            if (!_run.Ended) _run.Logs.Main.ZLogWarning($"{{{message.Id}}} <{message.TaskName}> lost: {why} and the queue cannot take messages back");
             return;
         }
         Post(new Outcome(OutcomeKind.Return, message, why));
@@ -229,7 +240,7 @@ internal sealed class QueueInbox : IInbox
     {
         if (_acknowledging is null)
         {
-            _run.Logs.Main.ZLogWarning($"{{{message.Id}}} dropped: the queue keeps no dead letters");
+            if (!_run.Ended) _run.Logs.Main.ZLogWarning($"{{{message.Id}}} dropped: the queue keeps no dead letters");
             return;
         }
         Post(new Outcome(OutcomeKind.DeadLetter, message, reason));
@@ -237,42 +248,69 @@ internal sealed class QueueInbox : IInbox
 
     private void Post(Outcome outcome)
     {
-        // Closed only once the run has handed every outcome over; a late one (a task that ran past the end) is
-        // said where the logs are still open.
-        if (!_outcomes.Writer.TryWrite(outcome) && !_run.Ended)
-            _run.Logs.Main.ZLogWarning($"{{{outcome.Message.Id}}} <{outcome.Message.TaskName}> came back after the run handed its outcomes over; the queue was not told");
+        // Closed once the run has handed its outcomes over; a late one (a job still in its callbacks past the
+        // shutdown's bound, a message the fetcher got from a queue call that ignored its token) goes to the
+        // queue directly, unwaited.
+        Interlocked.Increment(ref _pendingOutcomes);
+        if (!_outcomes.Writer.TryWrite(outcome)) _ = HandOverAsync(outcome, CancellationToken.None);
     }
 
+    /// <summary>
+    /// The one flusher: takes every outcome waiting (up to one per slot) and hands them to the queue together,
+    /// so that acknowledgements keep pace with as many jobs as run at once.
+    /// </summary>
     private async Task FlushAsync()
     {
-        var queue = _acknowledging;
-        if (queue is null) return;
-        await foreach (var outcome in _outcomes.Reader.ReadAllAsync().ConfigureAwait(false))
+        if (_acknowledging is null) return;
+        var reader = _outcomes.Reader;
+        var handing = new List<Task>(_run.Settings.Slots);
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
-            var message = outcome.Message;
-            try
-            {
-                switch (outcome.Kind)
-                {
-                    case OutcomeKind.Acknowledge: await queue.AcknowledgeAsync(message).ConfigureAwait(false); break;
-                    case OutcomeKind.Return: await queue.ReturnAsync(message).ConfigureAwait(false); break;
-                    default: await queue.DeadLetterAsync(message, outcome.Reason!).ConfigureAwait(false); break;
-                }
-            }
-            catch (Exception e) when (!_run.Ended)
-            {
-                // The job's outcome stands; the queue may deliver it again, which at-least-once allows.
-                string what = outcome.Kind switch
-                {
-                    OutcomeKind.Acknowledge => "acknowledged",
-                    OutcomeKind.Return => "returned to the queue",
-                    _ => "dead-lettered",
-                };
-                _run.Logs.Main.ZLogError(e, $"{{{message.Id}}} <{message.TaskName}> could not be {what}: {LogText.Escape(e.Message)}");
-            }
+            while (handing.Count < _run.Settings.Slots && reader.TryRead(out var outcome))
+                handing.Add(HandOverAsync(outcome, _flushCancel.Token));
+            await Task.WhenAll(handing).ConfigureAwait(false);
+            handing.Clear();
         }
     }
 
+    private async Task HandOverAsync(Outcome outcome, CancellationToken cancellationToken)
+    {
+        var queue = _acknowledging!;
+        var message = outcome.Message;
+        try
+        {
+            switch (outcome.Kind)
+            {
+                case OutcomeKind.Acknowledge: await queue.AcknowledgeAsync(message, cancellationToken).ConfigureAwait(false); break;
+                case OutcomeKind.Return: await queue.ReturnAsync(message, cancellationToken).ConfigureAwait(false); break;
+                default: await queue.DeadLetterAsync(message, outcome.Reason!, cancellationToken).ConfigureAwait(false); break;
+            }
+        }
+        catch (Exception e) when (!_run.Ended)
+        {
+            // The job's outcome stands; the queue may deliver it again, which at-least-once allows.
+            string what = outcome.Kind switch
+            {
+                OutcomeKind.Acknowledge => "acknowledged",
+                OutcomeKind.Return => "returned to the queue",
+                _ => "dead-lettered",
+            };
+            _run.Logs.Main.ZLogError(e, $"{{{message.Id}}} <{message.TaskName}> could not be {what}: {LogText.Escape(e.Message)}");
+        }
+        catch (Exception) when (_run.Ended)
+        {
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _pendingOutcomes);
+            if (outcome.Kind == OutcomeKind.Acknowledge) ReleaseSlot();
+        }
+    }
+
+    /// <summary>
+    /// Waits for the fetcher to leave the queue, puts back what it took and no one started, and hands every
+    /// outcome over, within the shutdown timeout once more (a queue call that hangs must not hold Run forever).
+    /// </summary>
     public async Task StopAsync()
     {
         try
@@ -285,6 +323,14 @@ internal sealed class QueueInbox : IInbox
         }
         while (_ready.Reader.TryRead(out var unstarted)) ReturnUnstarted(unstarted);
         _outcomes.Writer.TryComplete();
-        await _flusher.ConfigureAwait(false);
+        try
+        {
+            await _flusher.WaitAsync(_run.Settings.ShutdownTimeout, _run.Time).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            _run.Logs.Main.ZLogWarning($"the queue did not take the last outcomes within the shutdown timeout; {Volatile.Read(ref _pendingOutcomes)} were not handed over (their messages may be delivered again)");
+            await _flushCancel.CancelAsync().ConfigureAwait(false);
+        }
     }
 }
