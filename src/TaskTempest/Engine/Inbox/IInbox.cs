@@ -45,6 +45,12 @@ internal interface IInbox : IJobOutcomes
     /// <summary>Puts back the messages a worker holds but has not started (its batch), if any.</summary>
     void HandBack(Worker worker);
 
+    /// <summary>A worker slot is gone for now (orphaned at the cap, not replaced): take nothing for it.</summary>
+    void SlotLost();
+
+    /// <summary>A slot lost at the cap is back (its stuck code returned and a worker took the slot again).</summary>
+    void SlotRegained();
+
     /// <summary>The event loop's next message if one is ready; true when one was taken (null if it was rejected).</summary>
     bool TryTake(out TempestMessage? message);
 

@@ -119,6 +119,15 @@ internal readonly struct MemoryInbox : IInbox
         while (worker.Batch.TryDequeue(out var message)) _queue.Requeue(message);
     }
 
+    // Workers take from the embedded queue only when they are free: a lost slot takes nothing by itself.
+    public void SlotLost()
+    {
+    }
+
+    public void SlotRegained()
+    {
+    }
+
     // ---------------------------------------------------------------- the event loop
 
     public bool TryTake(out TempestMessage? message)

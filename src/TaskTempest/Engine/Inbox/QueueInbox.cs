@@ -35,6 +35,7 @@ internal sealed class QueueInbox : IInbox
     private readonly Channel<Outcome> _outcomes = Channel.CreateUnbounded<Outcome>(new UnboundedChannelOptions { SingleReader = true });
     private Task _fetcher = Task.CompletedTask;
     private Task _flusher = Task.CompletedTask;
+    private int _lostSlots; // slots orphaned at the cap whose credits the fetcher has yet to swallow
     private int _pendingOutcomes; // posted and not yet answered by the queue
     private readonly CancellationTokenSource _flushCancel = new(); // cancelled when shutdown stops waiting for the queue
 
@@ -68,6 +69,7 @@ internal sealed class QueueInbox : IInbox
             while (!stopping.IsCancellationRequested)
             {
                 await _freeSlots.WaitAsync(stopping).ConfigureAwait(false);
+                if (TryRepayLostSlot()) continue; // that credit belonged to a slot that is gone for now
                 TempestMessage? message;
                 try
                 {
@@ -173,6 +175,27 @@ internal sealed class QueueInbox : IInbox
 
     public void HandBack(Worker worker)
     {
+    }
+
+    // A slot orphaned at the cap gave its credit back with its job's report; the next credit the fetcher gets
+    // is swallowed instead, until the slot is back.
+    public void SlotLost() => Interlocked.Increment(ref _lostSlots);
+
+    public void SlotRegained()
+    {
+        if (!TryRepayLostSlot()) _freeSlots.Release(); // its credit was swallowed already: give one back
+    }
+
+    private bool TryRepayLostSlot()
+    {
+        int lost = Volatile.Read(ref _lostSlots);
+        while (lost > 0)
+        {
+            int seen = Interlocked.CompareExchange(ref _lostSlots, lost - 1, lost);
+            if (seen == lost) return true;
+            lost = seen;
+        }
+        return false;
     }
 
     public bool TryTake(out TempestMessage? message) => _ready.Reader.TryRead(out message);

@@ -237,6 +237,7 @@ internal sealed class ThreadDispatcher<TInbox> : IDispatcher where TInbox : IInb
         if (stuck > _maxOrphans)
         {
             Interlocked.Increment(ref _unreplaced);
+            _inbox.SlotLost();
             int live = _workers.Snapshot.Count(w => !w.Orphaned);
             _run.Logs.Main.ZLogCritical($"engine unhealthy: {stuck} tasks stuck on orphaned workers (the cap is {_maxOrphans}); running on with {live} of {_threads} workers");
             return;
@@ -258,6 +259,7 @@ internal sealed class ThreadDispatcher<TInbox> : IDispatcher where TInbox : IInb
             {
                 if (!_run.Stopping.IsCancellationRequested)
                 {
+                    _inbox.SlotRegained();
                     StartWorker();
                     _run.Logs.Main.ZLogWarning($"worker {worker.Index + 1}'s task returned; a new worker fills the slot left empty at the cap");
                 }
