@@ -15,7 +15,7 @@ public sealed class TempestOptions
 {
     private ITempestQueue? _queue;
     private TimeProvider _timeProvider = TimeProvider.System;
-    private bool _queueAndClockFixed;
+    private volatile bool _queueAndClockFixed;
 
     /// <summary>The queue (the original's <c>queue</c>). Default: a new <see cref="TempestMemoryQueue"/>.
     /// Fixed at the engine's first submit or when <c>Run</c> starts (after the before-initialize hooks),
