@@ -60,7 +60,8 @@ internal readonly struct MemoryInbox : IInbox
             immediate = false;
             return null;
         }
-        return message is RawTempestMessage raw ? Accept(raw) : message;
+        // Raw text only (another program's): passing this struct as the outcomes boxes it, off the typed path.
+        return message is RawTempestMessage raw ? _intake.Accept(raw, this) : message;
     }
 
     private TempestMessage TakeFromQueue(Worker worker, CancellationToken stopping, out bool immediate)
@@ -137,7 +138,7 @@ internal readonly struct MemoryInbox : IInbox
             message = null;
             return false;
         }
-        message = taken is RawTempestMessage raw ? Accept(raw) : taken;
+        message = taken is RawTempestMessage raw ? _intake.Accept(raw, this) : taken;
         return true;
     }
 
@@ -152,7 +153,7 @@ internal readonly struct MemoryInbox : IInbox
         {
             return null;
         }
-        return message is RawTempestMessage raw ? Accept(raw) : message;
+        return message is RawTempestMessage raw ? _intake.Accept(raw, this) : message;
     }
 
     // ---------------------------------------------------------------- outcomes: the queue keeps nothing per delivery
@@ -168,13 +169,6 @@ internal readonly struct MemoryInbox : IInbox
     public void ReturnUnstarted(TempestMessage message) => _queue.Requeue(message);
 
     public void DeadLetter(RawTempestMessage message, string reason) => _queue.AddDeadLetter(message, reason);
-
-    private TempestMessage? Accept(RawTempestMessage raw)
-    {
-        var message = _intake.TryParse(raw, out string? rejection);
-        if (message is null) DeadLetter(raw, rejection!);
-        return message;
-    }
 
     /// <summary>Batches still held (by workers stuck in aborted tasks, say) go back before the queue is counted.</summary>
     public Task StopAsync()

@@ -13,8 +13,16 @@ namespace TaskTempest.Engine.Inbox;
 /// </summary>
 internal sealed class MessageIntake(TempestEngine engine, TempestLogs logs)
 {
+    /// <summary>The typed message for <paramref name="raw"/>, or null once it has been dead-lettered through <paramref name="outcomes"/>.</summary>
+    public TempestMessage? Accept(RawTempestMessage raw, IJobOutcomes outcomes)
+    {
+        var message = TryParse(raw, out string? rejection);
+        if (message is null) outcomes.DeadLetter(raw, rejection!);
+        return message;
+    }
+
     /// <summary>The typed message for <paramref name="raw"/>, or null with <paramref name="rejection"/> saying why.</summary>
-    public TempestMessage? TryParse(RawTempestMessage raw, out string? rejection)
+    private TempestMessage? TryParse(RawTempestMessage raw, out string? rejection)
     {
         try
         {

@@ -100,7 +100,7 @@ internal sealed class QueueInbox : IInbox
                 }
                 if (message is RawTempestMessage raw)
                 {
-                    var parsed = Accept(raw); // dead-lettered inside when it cannot become a job
+                    var parsed = _intake.Accept(raw, this); // dead-lettered inside when it cannot become a job
                     if (parsed is null)
                     {
                         _freeSlots.Release();
@@ -137,13 +137,6 @@ internal sealed class QueueInbox : IInbox
     {
         try { await Task.Delay(delay, _run.Time, stopping).ConfigureAwait(false); }
         catch (OperationCanceledException) { }
-    }
-
-    private TempestMessage? Accept(RawTempestMessage raw)
-    {
-        var message = _intake.TryParse(raw, out string? rejection);
-        if (message is null) DeadLetter(raw, rejection!);
-        return message;
     }
 
     // ---------------------------------------------------------------- worker threads and the event loop
