@@ -124,6 +124,23 @@ public abstract class TempestEngine
 
     private const int MaxStackEncodedLength = 256;
 
+    /// <summary>
+    /// Parses a delivery a queue handed out as text into this engine's typed message, keeping what the queue
+    /// knows about the delivery: its receipt and lease, and, where the queue keeps them beside the text (columns,
+    /// hash fields), the attempt (when above 0) and the envelope (when set), which then win over the text's.
+    /// </summary>
+    /// <exception cref="TempestWireException">Malformed, an unknown task, or arguments that do not fit.</exception>
+    public TempestMessage ParseMessage(RawTempestMessage raw)
+    {
+        ArgumentNullException.ThrowIfNull(raw);
+        var message = ParseMessage(raw.Json);
+        if (raw.Attempt > 0) message.Attempt = raw.Attempt;
+        if (raw.Envelope is { } envelope) message.Envelope = envelope;
+        message.Receipt = raw.Receipt;
+        message.Lease = raw.Lease;
+        return message;
+    }
+
     // ------------------------------------------------------------------ run
 
     /// <summary>

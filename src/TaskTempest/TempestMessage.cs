@@ -20,9 +20,18 @@ public abstract class TempestMessage
     /// <summary>The task's name on the wire (its class name unless set in <see cref="TempestTaskAttribute"/>).</summary>
     public string TaskName { get; }
 
-    /// <summary>How many times a queue has handed this message to a worker, this delivery included:
-    /// 1 on the first run, 2 after it was returned once. Queues that store bytes keep it in the envelope.</summary>
-    public int Attempts { get; set; }
+    /// <summary>Runs started, this one included: 1 on the first run, 2 on the next (after a failure, an abort
+    /// at shutdown or an expired lease). A message fetched and put back unstarted does not count. Queues that
+    /// store bytes keep it beside the message (a column, or the envelope's <c>attempt</c>).</summary>
+    public int Attempt { get; set; }
+
+    /// <summary>Delivery metadata (the other two counts, run-at, named queue, priority, unique key, last error,
+    /// trace context); <see langword="null"/> means every default, which is what a plain submit carries.</summary>
+    public Queues.TempestEnvelope? Envelope { get; set; }
+
+    /// <summary>The delivery's lease on a <see cref="Queues.ILeasingTempestQueue"/> (owner, token, until); null elsewhere.</summary>
+    [EditorBrowsable(EditorBrowsableState.Advanced)]
+    public Queues.TempestLease? Lease { get; set; }
 
     /// <summary>Queue-specific delivery state (a list element, a row id...) that the queue needs to
     /// acknowledge, return or dead-letter this delivery. The engine carries it and never reads it.</summary>
@@ -68,6 +77,10 @@ public abstract class TempestMessage
 
     /// <summary>The message in the wire format, e.g. <c>["k3f9a2c1x7q0m4bd","Adder",2,5]</c>.</summary>
     public string ToJson() => Wire.TempestWire.ToJson(this);
+
+    /// <summary>The message with its attempt and envelope, e.g. <c>{"v":1,"attempt":2,"m":["k3f9a2c1x7q0m4bd","Adder",2,5]}</c>;
+    /// the bare array when there is nothing to add.</summary>
+    public string ToEnvelopeJson() => Wire.TempestWire.ToEnvelopeJson(this);
 
     /// <inheritdoc/>
     public override string ToString() => ToJson();

@@ -16,6 +16,10 @@ public abstract class TempestTask
     /// <summary>The id of the job this instance runs (the original's task id).</summary>
     public string TaskId => Message.Id!;
 
+    /// <summary>Runs of this job started, this one included (1 on the first run). The id stays the same on
+    /// every run, so a task made idempotent by its <see cref="TaskId"/> can tell a second run.</summary>
+    public int Attempt => Message.Attempt;
+
     /// <summary>The task's name on the wire.</summary>
     public string TaskName => Message.TaskName;
 

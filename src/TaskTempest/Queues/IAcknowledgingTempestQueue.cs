@@ -1,8 +1,8 @@
 namespace TaskTempest.Queues;
 
 /// <summary>
-/// The whole queue contract: after a job ends the engine tells the queue the message's fate, so a
-/// queue that keeps dequeued messages until then delivers every job at least once.
+/// A queue that keeps a dequeued message until the engine tells it the message's fate, so every job is
+/// delivered at least once: a job whose process dies before its outcome is recorded runs again.
 /// </summary>
 public interface IAcknowledgingTempestQueue : ITempestQueue
 {
@@ -16,4 +16,37 @@ public interface IAcknowledgingTempestQueue : ITempestQueue
     /// <summary>The message can never run (unknown task, arguments that do not fit): keep it aside,
     /// with <paramref name="reason"/>, where an operator can inspect it.</summary>
     ValueTask DeadLetterAsync(TempestMessage message, string reason, CancellationToken cancellationToken = default);
+
+    /// <inheritdoc/>
+    TempestQueueFeatures ITempestQueue.Features => TempestQueueFeaturesExtensions.FromInterfaces(this);
+
+    /// <summary>
+    /// Records many outcomes at once (the engine's flusher hands over what waits, up to one per slot), in one
+    /// round trip where the queue can. Returns the messages whose outcome was refused because their lease is no
+    /// longer theirs (it expired and the message was claimed again, or was cancelled); the engine logs each.
+    /// By default one call per outcome (a retry needs <see cref="TempestQueueFeatures.Delays"/>), and nothing is refused.
+    /// </summary>
+    async ValueTask<IReadOnlyList<TempestMessage>> RecordAsync(IReadOnlyList<TempestOutcome> outcomes, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(outcomes);
+        for (int i = 0; i < outcomes.Count; i++)
+        {
+            var outcome = outcomes[i];
+            switch (outcome.Kind)
+            {
+                case TempestOutcomeKind.Completed:
+                    await AcknowledgeAsync(outcome.Message, cancellationToken).ConfigureAwait(false);
+                    break;
+                case TempestOutcomeKind.Returned or TempestOutcomeKind.ReturnedUnstarted:
+                    await ReturnAsync(outcome.Message, cancellationToken).ConfigureAwait(false);
+                    break;
+                case TempestOutcomeKind.DeadLettered:
+                    await DeadLetterAsync(outcome.Message, outcome.Reason ?? "dead-lettered", cancellationToken).ConfigureAwait(false);
+                    break;
+                default:
+                    throw new NotSupportedException($"The queue {GetType().Name} cannot delay a message, so it cannot take a retry.");
+            }
+        }
+        return [];
+    }
 }

@@ -165,7 +165,7 @@ public sealed class TempestMemoryQueue : IAcknowledgingTempestQueue, ICountingTe
     /// <summary>Puts back a message a worker took but never started: not another delivery, so not counted.</summary>
     internal void Requeue(TempestMessage message)
     {
-        message.Attempts--;
+        message.Attempt--;
         Write(message);
     }
 
@@ -175,7 +175,7 @@ public sealed class TempestMemoryQueue : IAcknowledgingTempestQueue, ICountingTe
         ArgumentNullException.ThrowIfNull(message);
         // Counted here, by the writer, not at dequeue: two workers writing to neighbouring messages
         // would share a cache line (measured: about a fifth of the throughput with two workers).
-        message.Attempts++;
+        message.Attempt++;
         _messages.Enqueue(message);
         // The enqueue publishes the message with a plain release store, which a later load may overtake:
         // without this fence a reader could register and find the queue empty while this writer still

@@ -50,19 +50,190 @@ public static class TempestWire
         public JsonScratch() => Writer = new Utf8JsonWriter(Buffer);
     }
 
+    /// <summary>The envelope format's version this engine writes and reads.</summary>
+    public const int EnvelopeVersion = 1;
+
+    /// <summary>
+    /// Writes <paramref name="message"/> with its attempt and envelope as one versioned JSON object,
+    /// <c>{"v":1,"attempt":2,"max":6,"runAt":"...","queue":"mail","prio":1,"unique":"...","fails":1,"expiries":0,
+    /// "err":{"type":"...","msg":"..."},"tp":"00-...","m":["id","Adder",2,5]}</c>, leaving out every field at its
+    /// default; a message with nothing to add is written as the bare array (<see cref="ToJson"/>).
+    /// </summary>
+    public static string ToEnvelopeJson(TempestMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var envelope = message.Envelope;
+        if (message.Attempt <= 0 && (envelope is null || envelope.IsDefault)) return ToJson(message);
+        var json = t_json ??= new JsonScratch();
+        json.Buffer.ResetWrittenCount();
+        json.Writer.Reset(json.Buffer);
+        try
+        {
+            var w = json.Writer;
+            w.WriteStartObject();
+            w.WriteNumber("v", EnvelopeVersion);
+            if (message.Attempt > 0) w.WriteNumber("attempt", message.Attempt);
+            if (envelope is not null)
+            {
+                if (envelope.MaxAttempts is { } max) w.WriteNumber("max", max);
+                if (envelope.RunAt is { } runAt) w.WriteString("runAt", runAt);
+                if (envelope.Queue is { } queue) w.WriteString("queue", queue);
+                if (envelope.Priority != 0) w.WriteNumber("prio", envelope.Priority);
+                if (envelope.UniqueKey is { } unique) w.WriteString("unique", unique);
+                if (envelope.Failures != 0) w.WriteNumber("fails", envelope.Failures);
+                if (envelope.LeaseExpiries != 0) w.WriteNumber("expiries", envelope.LeaseExpiries);
+                if (envelope.LastError is { } error)
+                {
+                    w.WriteStartObject("err");
+                    w.WriteString("type", error.Type);
+                    w.WriteString("msg", error.Message);
+                    w.WriteEndObject();
+                }
+                if (envelope.TraceParent is { } traceParent) w.WriteString("tp", traceParent);
+            }
+            w.WritePropertyName("m");
+            w.WriteStartArray();
+            if (message.Id is null) w.WriteNullValue(); else w.WriteStringValue(message.Id);
+            w.WriteStringValue(message.TaskName);
+            message.WriteArguments(w);
+            w.WriteEndArray();
+            w.WriteEndObject();
+            w.Flush();
+            return System.Text.Encoding.UTF8.GetString(json.Buffer.WrittenSpan);
+        }
+        finally
+        {
+            if (json.Buffer.Capacity > MaxKeptBuffer) t_json = null;
+        }
+    }
+
+    /// <summary>
+    /// Parses either form: a versioned envelope object (<see cref="ToEnvelopeJson"/>), or a bare message array,
+    /// as another program writes it, which gets the defaults. Unknown envelope fields are skipped (a newer writer
+    /// may add some); an unknown version is refused; an invalid <c>tp</c> is dropped, since a trace header is not
+    /// worth a job.
+    /// </summary>
+    /// <exception cref="TempestWireException">The text is not a message this engine can run.</exception>
+    public static TempestMessage Parse(ReadOnlySpan<byte> utf8Json, ArgumentsReader readArguments)
+    {
+        int start = 0;
+        while (start < utf8Json.Length && utf8Json[start] is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n') start++;
+        return start < utf8Json.Length && utf8Json[start] == (byte)'{'
+            ? ParseEnvelope(utf8Json, readArguments)
+            : ParseBare(utf8Json, readArguments);
+    }
+
+    private static TempestMessage ParseEnvelope(ReadOnlySpan<byte> utf8Json, ArgumentsReader readArguments)
+    {
+        int? version = null, attempt = null;
+        var envelope = new Queues.TempestEnvelope();
+        TempestMessage? message = null;
+        try
+        {
+            var reader = new Utf8JsonReader(utf8Json);
+            reader.Read(); // the StartObject, found by Parse
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                string name = reader.GetString()!;
+                if (!reader.Read()) break;
+                switch (name)
+                {
+                    case "v": version = reader.GetInt32(); break;
+                    case "attempt": attempt = NonNegative(reader.GetInt32(), "attempt"); break;
+                    case "max": envelope.MaxAttempts = NonNegative(reader.GetInt32(), "max"); break;
+                    case "runAt": envelope.RunAt = reader.GetDateTimeOffset(); break;
+                    case "queue": envelope.Queue = ReadName(ref reader, "queue"); break;
+                    case "prio": envelope.Priority = reader.GetInt32(); break;
+                    case "unique": envelope.UniqueKey = reader.GetString(); break;
+                    case "fails": envelope.Failures = NonNegative(reader.GetInt32(), "fails"); break;
+                    case "expiries": envelope.LeaseExpiries = NonNegative(reader.GetInt32(), "expiries"); break;
+                    case "err": envelope.LastError = ReadError(ref reader); break;
+                    case "tp": envelope.TraceParent = reader.GetString() is { } tp && IsTraceParent(tp) ? tp : null; break;
+                    case "m":
+                        if (reader.TokenType != JsonTokenType.StartArray)
+                            throw new TempestWireException($"the envelope's \"m\" must be the message array, not {Describe(reader.TokenType)}");
+                        int from = (int)reader.TokenStartIndex;
+                        reader.Skip();
+                        message = ParseBare(utf8Json[from..(int)reader.BytesConsumed], readArguments);
+                        break;
+                    default: reader.Skip(); break;
+                }
+            }
+            if (reader.TokenType != JsonTokenType.EndObject || reader.Read())
+                throw new TempestWireException("malformed envelope: expected one JSON object");
+        }
+        catch (JsonException e)
+        {
+            throw new TempestWireException($"malformed JSON: {e.Message}", e);
+        }
+        catch (Exception e) when (e is not TempestWireException)
+        {
+            throw new TempestWireException($"an envelope field does not fit: {e.Message}", e);
+        }
+        if (version != EnvelopeVersion)
+            throw new TempestWireException(version is null
+                ? "the envelope has no version (\"v\")"
+                : $"envelope version {version} is not known (this engine reads {EnvelopeVersion})");
+        if (message is null) throw new TempestWireException("the envelope has no message (\"m\")");
+        if (attempt is { } a) message.Attempt = a;
+        if (!envelope.IsDefault) message.Envelope = envelope;
+        return message;
+    }
+
+    private static int NonNegative(int value, string field) =>
+        value >= 0 ? value : throw new TempestWireException($"the envelope's \"{field}\" cannot be negative");
+
+    private static string ReadName(ref Utf8JsonReader reader, string field)
+    {
+        string value = reader.GetString()!;
+        return TempestId.IsAcceptable(value) ? value
+            : throw new TempestWireException($"the envelope's \"{field}\" must be 1 to {TempestId.MaxAcceptedLength} letters, digits, '-', '_', '.' or ':'");
+    }
+
+    private static Queues.TempestError? ReadError(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType == JsonTokenType.Null) return null;
+        if (reader.TokenType != JsonTokenType.StartObject) throw new TempestWireException($"the envelope's \"err\" must be an object, not {Describe(reader.TokenType)}");
+        string type = "", text = "";
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            string name = reader.GetString()!;
+            reader.Read();
+            switch (name)
+            {
+                case "type": type = reader.GetString() ?? ""; break;
+                case "msg": text = reader.GetString() ?? ""; break;
+                default: reader.Skip(); break;
+            }
+        }
+        // Another program's text: made log-safe here, once, like every error a queue keeps.
+        return new Queues.TempestError(LogText.Escape(type, LogText.MaxQuotedLength), LogText.Escape(text, Queues.TempestError.MaxMessageLength));
+    }
+
+    /// <summary>A W3C traceparent: <c>version-traceid-parentid-flags</c> in lowercase hex (55 characters for version 00).</summary>
+    private static bool IsTraceParent(string value)
+    {
+        if (value.Length != 55 || value[2] != '-' || value[35] != '-' || value[52] != '-') return false;
+        for (int i = 0; i < value.Length; i++)
+        {
+            if (i is 2 or 35 or 52) continue;
+            if (!char.IsAsciiHexDigitLower(value[i]) && !char.IsAsciiDigit(value[i])) return false;
+        }
+        return true;
+    }
+
     /// <summary>
     /// Parses a wire-format message: reads the id and task name, then hands the reader to
     /// <paramref name="readArguments"/> (an engine's generated dispatch table), which returns the
     /// typed message or <see langword="null"/> when it knows no task of that name.
     /// </summary>
-    /// <exception cref="TempestWireException">The text is not a message this engine can run.</exception>
-    public static TempestMessage Parse(ReadOnlySpan<byte> utf8Json, ArgumentsReader readArguments)
+    private static TempestMessage ParseBare(ReadOnlySpan<byte> utf8Json, ArgumentsReader readArguments)
     {
         try
         {
             var reader = new Utf8JsonReader(utf8Json);
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartArray)
-                throw new TempestWireException("a message must be a JSON array: [id, task name, arguments...]");
+                throw new TempestWireException("a message must be a JSON array: [id, task name, arguments...], or an envelope object {\"v\":1,...,\"m\":[...]}");
             Next(ref reader, "the id");
             string? id = reader.TokenType switch
             {

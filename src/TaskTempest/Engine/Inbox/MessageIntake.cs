@@ -26,9 +26,7 @@ internal sealed class MessageIntake(TempestEngine engine, TempestLogs logs)
     {
         try
         {
-            var message = engine.ParseMessage(raw.Json);
-            message.Attempts = raw.Attempts;
-            message.Receipt = raw.Receipt;
+            var message = engine.ParseMessage(raw);
             rejection = null;
             return message;
         }
