@@ -22,13 +22,13 @@ public class MemoryQueueTests
         await queue.EnqueueAsync(new Note(2));
 
         var first = (Note)(await queue.DequeueAsync(CancellationToken.None))!;
-        Assert.Equal((1, 1), (first.Number, first.Attempts));
+        Assert.Equal((1, 1), (first.Number, first.Attempt));
         await queue.ReturnAsync(first); // e.g. aborted at shutdown
 
         var second = (Note)(await queue.DequeueAsync(CancellationToken.None))!;
         var again = (Note)(await queue.DequeueAsync(CancellationToken.None))!;
-        Assert.Equal((2, 1), (second.Number, second.Attempts));
-        Assert.Equal((1, 2), (again.Number, again.Attempts));
+        Assert.Equal((2, 1), (second.Number, second.Attempt));
+        Assert.Equal((1, 2), (again.Number, again.Attempt));
         Assert.Equal(0, queue.Count);
     }
 

@@ -96,7 +96,7 @@ internal sealed class JobLifecycle
                 break;
         }
         if (_taskEvents) RaiseTaskEvent(message, status, TimeSpan.FromSeconds(seconds));
-        if (_acknowledges) _outcomes.Acknowledge(message);
+        if (_acknowledges) _outcomes.Acknowledge(message, status, error);
     }
 
     /// <summary>

@@ -21,6 +21,10 @@ internal sealed class RunContext(RunSettings settings, TempestLogs logs, Cancell
     /// <summary>Never disposed: it owns no timer, and a task stuck past shutdown may still hold its token.</summary>
     public CancellationTokenSource Aborting { get; } = aborting;
 
+    /// <summary>The token a job's <c>Process</c> gets (before any timeout): its lease's, cancelled when a heartbeat finds
+    /// the lease lost or at shutdown's abort, or else the run's abort.</summary>
+    public CancellationToken JobToken(TempestMessage message) => message.Lease?.JobCancellation?.Token ?? Aborting.Token;
+
     public bool Ended => _ended;
 
     public void End() => _ended = true;

@@ -24,29 +24,27 @@ public interface IAcknowledgingTempestQueue : ITempestQueue
     /// Records many outcomes at once (the engine's flusher hands over what waits, up to one per slot), in one
     /// round trip where the queue can. Returns the messages whose outcome was refused because their lease is no
     /// longer theirs (it expired and the message was claimed again, or was cancelled); the engine logs each.
-    /// By default one call per outcome (a retry needs <see cref="TempestQueueFeatures.Delays"/>), and nothing is refused.
+    /// By default one call per outcome, all started together and awaited together (a retry needs
+    /// <see cref="TempestQueueFeatures.Delays"/>), and nothing is refused.
     /// </summary>
     async ValueTask<IReadOnlyList<TempestMessage>> RecordAsync(IReadOnlyList<TempestOutcome> outcomes, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(outcomes);
+        var pending = new List<Task>(outcomes.Count);
         for (int i = 0; i < outcomes.Count; i++)
         {
             var outcome = outcomes[i];
-            switch (outcome.Kind)
+            var recorded = outcome.Kind switch
             {
-                case TempestOutcomeKind.Completed:
-                    await AcknowledgeAsync(outcome.Message, cancellationToken).ConfigureAwait(false);
-                    break;
-                case TempestOutcomeKind.Returned or TempestOutcomeKind.ReturnedUnstarted:
-                    await ReturnAsync(outcome.Message, cancellationToken).ConfigureAwait(false);
-                    break;
-                case TempestOutcomeKind.DeadLettered:
-                    await DeadLetterAsync(outcome.Message, outcome.Reason ?? "dead-lettered", cancellationToken).ConfigureAwait(false);
-                    break;
-                default:
-                    throw new NotSupportedException($"The queue {GetType().Name} cannot delay a message, so it cannot take a retry.");
-            }
+                TempestOutcomeKind.Completed => AcknowledgeAsync(outcome.Message, cancellationToken),
+                TempestOutcomeKind.Returned or TempestOutcomeKind.ReturnedUnstarted => ReturnAsync(outcome.Message, cancellationToken),
+                TempestOutcomeKind.DeadLettered => DeadLetterAsync(outcome.Message, outcome.Reason ?? "dead-lettered", cancellationToken),
+                _ => throw new NotSupportedException($"The queue {GetType().Name} cannot delay a message, so it cannot take a retry."),
+            };
+            if (recorded.IsCompletedSuccessfully) recorded.GetAwaiter().GetResult(); // consumed, as a pooled source needs
+            else pending.Add(recorded.AsTask());
         }
+        if (pending.Count > 0) await Task.WhenAll(pending).ConfigureAwait(false);
         return [];
     }
 }

@@ -36,11 +36,55 @@ public sealed class TempestMemoryQueue : IAcknowledgingTempestQueue, ICountingTe
     /// <summary>Adds wire-format text as another program would (e.g. <c>[null,"Adder",2,5]</c>).</summary>
     public void EnqueueRaw(string json) => Write(new RawTempestMessage(json));
 
+    /// <summary>Process-local and without delays (until they come with their own timer): acknowledgements (its
+    /// dead letters), batches, counting, and enqueue order for one consumer.</summary>
+    public TempestQueueFeatures Features =>
+        TempestQueueFeatures.Acknowledgements | TempestQueueFeatures.Batches | TempestQueueFeatures.Counting | TempestQueueFeatures.FifoForOneConsumer;
+
     /// <inheritdoc/>
+    /// <exception cref="NotSupportedException">The message has a run-at: this queue cannot delay.</exception>
     public ValueTask EnqueueAsync(TempestMessage message, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(message);
+        if (message.Envelope?.RunAt is not null) throw CannotDelay();
         Write(message);
         return default;
+    }
+
+    /// <inheritdoc/>
+    public ValueTask EnqueueBatchAsync(IReadOnlyList<TempestMessage> messages, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        for (int i = 0; i < messages.Count; i++)
+        {
+            if (messages[i]?.Envelope?.RunAt is not null) throw CannotDelay(); // before any is written: all or none
+        }
+        for (int i = 0; i < messages.Count; i++) Write(messages[i]);
+        return default;
+    }
+
+    private static NotSupportedException CannotDelay() =>
+        new("TempestMemoryQueue cannot delay a message (its envelope has a run-at): use a queue whose Features include Delays.");
+
+    /// <inheritdoc/>
+    public ValueTask<IReadOnlyList<TempestMessage>> DequeueBatchAsync(int maxCount, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxCount, 1);
+        if (!TryDequeue(out var first)) return WaitAndDequeueBatchAsync(maxCount, cancellationToken);
+        return new(TakeMore(first, maxCount));
+    }
+
+    private async ValueTask<IReadOnlyList<TempestMessage>> WaitAndDequeueBatchAsync(int maxCount, CancellationToken cancellationToken)
+    {
+        var first = (await WaitAndDequeueAsync(cancellationToken).ConfigureAwait(false))!;
+        return TakeMore(first, maxCount);
+    }
+
+    private List<TempestMessage> TakeMore(TempestMessage first, int maxCount)
+    {
+        var batch = new List<TempestMessage>(Math.Min(maxCount, 64)) { first };
+        while (batch.Count < maxCount && TryDequeue(out var next)) batch.Add(next);
+        return batch;
     }
 
     /// <inheritdoc/>

@@ -172,7 +172,7 @@ public static class TempestWire
         }
         if (version != EnvelopeVersion)
             throw new TempestWireException(version is null
-                ? "the envelope has no version (\"v\")"
+                ? "a message must be a JSON array: [id, task name, arguments...], or an envelope object {\"v\":1,...,\"m\":[...]}; this object has no \"v\""
                 : $"envelope version {version} is not known (this engine reads {EnvelopeVersion})");
         if (message is null) throw new TempestWireException("the envelope has no message (\"m\")");
         if (attempt is { } a) message.Attempt = a;

@@ -159,7 +159,7 @@ internal sealed class CooperativeDispatcher<TInbox> : IDispatcher where TInbox :
         ValueTask processed;
         try
         {
-            var token = _run.Aborting.Token;
+            var token = _run.JobToken(message);
             if (message.Timeout is { } timeout)
             {
                 // At the deadline the token is cancelled and the job stops waiting for the task: its slot

@@ -11,8 +11,8 @@ internal interface IJobOutcomes
     /// <summary>Whether <see cref="Acknowledge"/> does anything: the embedded queue needs no acknowledgement, so its jobs skip the call.</summary>
     bool AcknowledgesEachJob { get; }
 
-    /// <summary>The job ended (success, failure or timeout): the message is done.</summary>
-    void Acknowledge(TempestMessage message);
+    /// <summary>The job ended (success, failure or timeout, with its error if it threw): the message is done.</summary>
+    void Acknowledge(TempestMessage message, TempestTaskStatus status, Exception? error);
 
     /// <summary>The job was aborted at shutdown: the message goes back to the queue, as another delivery.</summary>
     void Return(TempestMessage message);

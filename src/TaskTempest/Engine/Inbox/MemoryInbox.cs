@@ -160,7 +160,7 @@ internal readonly struct MemoryInbox : IInbox
 
     public bool AcknowledgesEachJob => false;
 
-    public void Acknowledge(TempestMessage message)
+    public void Acknowledge(TempestMessage message, TempestTaskStatus status, Exception? error)
     {
     }
 

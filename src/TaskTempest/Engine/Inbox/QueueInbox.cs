@@ -8,16 +8,14 @@ using ZLogger;
 namespace TaskTempest.Engine.Inbox;
 
 /// <summary>
-/// Any <see cref="ITempestQueue"/>. One fetcher per engine asks the queue for a message whenever a slot is
-/// free (a credit per slot: nothing is taken that no worker or fiber could start) and hands it on through a
-/// channel; one flusher hands the jobs' outcomes to the queue in order. Both run on the thread pool, never
-/// on a worker thread or on the event loop, so tasks that hold the CPU cannot starve them, and workers and
-/// fibers never call the queue themselves.
+/// Any <see cref="ITempestQueue"/>. One fetcher per engine asks the queue for as many messages as there are
+/// free slots (a credit per slot: nothing is taken that no worker or fiber could start) and hands them on
+/// through a channel; one flusher hands the jobs' outcomes to the queue in batches; on a leasing queue one
+/// heartbeat extends the leases of everything taken and not yet recorded, cancels the token of a job whose
+/// lease was lost, and rescues expired leases. All three run on the thread pool, never on a worker thread or
+/// on the event loop, so tasks that hold the CPU cannot starve them, and workers and fibers never call the
+/// queue themselves.
 /// </summary>
-/// <remarks>
-/// Today the fetcher asks for one message at a time, since <see cref="ITempestQueue"/> hands out one; a
-/// queue that hands out batches will be asked for as many as there are free credits.
-/// </remarks>
 internal sealed class QueueInbox : IInbox
 {
     /// <summary>How long shutdown waits for the fetcher to leave a queue call that ignores its token (real time).</summary>
@@ -29,12 +27,19 @@ internal sealed class QueueInbox : IInbox
     private readonly RunContext _run;
     private readonly ITempestQueue _queue;
     private readonly IAcknowledgingTempestQueue? _acknowledging;
+    private readonly ILeasingTempestQueue? _leasing;
+    private readonly TempestWorkerInfo _worker;
     private readonly MessageIntake _intake;
     private readonly SemaphoreSlim _freeSlots;
     private readonly Channel<TempestMessage> _ready = Channel.CreateUnbounded<TempestMessage>(new UnboundedChannelOptions { SingleWriter = true });
-    private readonly Channel<Outcome> _outcomes = Channel.CreateUnbounded<Outcome>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<TempestOutcome> _outcomes = Channel.CreateUnbounded<TempestOutcome>(new UnboundedChannelOptions { SingleReader = true });
     private Task _fetcher = Task.CompletedTask;
     private Task _flusher = Task.CompletedTask;
+    private Task _heartbeat = Task.CompletedTask;
+    private readonly CancellationTokenSource _heartbeatStop = new(); // cancelled once the last outcomes are handed over
+    // Leased deliveries taken and not yet recorded by the queue: the heartbeat extends exactly these.
+    private readonly Lock _leasedGate = new();
+    private readonly HashSet<TempestMessage> _leased = new(ReferenceEqualityComparer.Instance);
     private int _lostSlots; // slots orphaned at the cap whose credits the fetcher has yet to swallow
     private int _pendingOutcomes; // posted and not yet answered by the queue
     private readonly CancellationTokenSource _flushCancel = new(); // cancelled when shutdown stops waiting for the queue
@@ -44,18 +49,21 @@ internal sealed class QueueInbox : IInbox
         _run = run;
         _queue = run.Settings.Queue;
         _acknowledging = _queue as IAcknowledgingTempestQueue;
+        _leasing = _queue as ILeasingTempestQueue;
+        _worker = new TempestWorkerInfo(TempestId.New(), run.Settings.EngineName, Environment.MachineName,
+            Environment.ProcessId, run.Settings.Slots, run.Time.GetUtcNow());
         _intake = intake;
         _freeSlots = new SemaphoreSlim(run.Settings.Slots);
     }
 
-    private enum OutcomeKind { Acknowledge, Return, DeadLetter }
-
-    private readonly record struct Outcome(OutcomeKind Kind, TempestMessage Message, string? Reason);
+    /// <summary>This run as the queue's registry of workers knows it (the owner of its leases).</summary>
+    public TempestWorkerInfo Worker => _worker;
 
     public void Start()
     {
         _fetcher = Task.Run(FetchAsync);
         _flusher = Task.Run(FlushAsync);
+        if (_leasing is not null) _heartbeat = Task.Run(HeartbeatAsync);
     }
 
     // ---------------------------------------------------------------- the fetcher
@@ -68,22 +76,25 @@ internal sealed class QueueInbox : IInbox
         {
             while (!stopping.IsCancellationRequested)
             {
-                await _freeSlots.WaitAsync(stopping).ConfigureAwait(false);
-                if (TryRepayLostSlot()) continue; // that credit belonged to a slot that is gone for now
-                TempestMessage? message;
+                int credits = await TakeCreditsAsync(stopping).ConfigureAwait(false);
+                if (credits == 0) continue;
+                IReadOnlyList<TempestMessage> batch;
                 try
                 {
-                    message = await _queue.DequeueAsync(stopping).ConfigureAwait(false);
+                    batch = _leasing is not null
+                        ? await _leasing.ClaimAsync(_worker, credits, stopping).ConfigureAwait(false)
+                        : await _queue.DequeueBatchAsync(credits, stopping).ConfigureAwait(false);
                     failures = 0;
                 }
                 catch (OperationCanceledException) when (stopping.IsCancellationRequested)
                 {
+                    _freeSlots.Release(credits);
                     break;
                 }
                 catch (Exception e) when (!_run.Ended)
                 {
                     // A failing queue must not end the fetcher, nor make it spin: log, back off, try again.
-                    _freeSlots.Release();
+                    _freeSlots.Release(credits);
                     failures++;
                     var poll = _run.Settings.QueuePollInterval;
                     var backoff = TimeSpan.FromTicks(Math.Min(poll.Ticks << Math.Min(failures - 1, 16), Math.Max(MaxDequeueBackoff.Ticks, poll.Ticks)));
@@ -91,29 +102,25 @@ internal sealed class QueueInbox : IInbox
                     await DelayAsync(backoff, stopping).ConfigureAwait(false);
                     continue;
                 }
-                if (message is null)
+                int taken = Math.Min(batch.Count, credits);
+                if (taken < credits) _freeSlots.Release(credits - taken);
+                if (batch.Count == 0)
                 {
                     // A queue that cannot wait said it is empty: ask again after the poll interval.
-                    _freeSlots.Release();
                     await DelayAsync(_run.Settings.QueuePollInterval, stopping).ConfigureAwait(false);
                     continue;
                 }
-                if (message is RawTempestMessage raw)
+                for (int i = 0; i < batch.Count; i++)
                 {
-                    var parsed = _intake.Accept(raw, this); // dead-lettered inside when it cannot become a job
-                    if (parsed is null)
+                    if (i >= credits)
                     {
-                        _freeSlots.Release();
-                        continue;
+                        // The queue broke the contract (more than asked for): nothing could start these, so back they go.
+                        _run.Logs.Main.ZLogError($"the queue handed out {batch.Count} messages when {credits} were asked for; the rest go back");
+                        for (int j = i; j < batch.Count; j++) PutBack(batch[j], TempestOutcomeKind.ReturnedUnstarted, "the queue handed out more than asked for");
+                        break;
                     }
-                    message = parsed;
+                    Hand(batch[i], stopping);
                 }
-                if (stopping.IsCancellationRequested)
-                {
-                    ReturnUnstarted(message);
-                    break;
-                }
-                _ready.Writer.TryWrite(message);
             }
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
@@ -131,6 +138,38 @@ internal sealed class QueueInbox : IInbox
         {
             _ready.Writer.TryComplete();
         }
+    }
+
+    /// <summary>Waits for one free slot's credit, then takes every other credit free now: the batch to ask for. Credits of slots lost at the cap are swallowed.</summary>
+    private async ValueTask<int> TakeCreditsAsync(CancellationToken stopping)
+    {
+        await _freeSlots.WaitAsync(stopping).ConfigureAwait(false);
+        int credits = 1;
+        while (_freeSlots.Wait(0)) credits++;
+        while (credits > 0 && TryRepayLostSlot()) credits--; // those credits belonged to slots that are gone for now
+        return credits;
+    }
+
+    /// <summary>One delivery from the queue: parsed (or dead-lettered), its lease registered for the heartbeat, and handed to a worker or fiber.</summary>
+    private void Hand(TempestMessage delivery, CancellationToken stopping)
+    {
+        var message = delivery;
+        if (delivery is RawTempestMessage raw)
+        {
+            message = _intake.Accept(raw, this)!; // dead-lettered inside when it cannot become a job
+            if (message is null)
+            {
+                _freeSlots.Release();
+                return;
+            }
+        }
+        if (message.Lease is { } lease)
+        {
+            lease.JobCancellation = CancellationTokenSource.CreateLinkedTokenSource(_run.Aborting.Token);
+            lock (_leasedGate) _leased.Add(message);
+        }
+        if (stopping.IsCancellationRequested) ReturnUnstarted(message);
+        else _ready.Writer.TryWrite(message);
     }
 
     private async Task DelayAsync(TimeSpan delay, CancellationToken stopping)
@@ -217,22 +256,30 @@ internal sealed class QueueInbox : IInbox
     public bool AcknowledgesEachJob => true;
 
     /// <summary>
-    /// The slot's credit comes back once the queue has the acknowledgement, not before: so at most
-    /// <c>Slots</c> messages are taken and not yet acknowledged, and a slow queue slows the intake instead of
-    /// growing a backlog of outcomes (whose messages a visibility timeout could hand out again).
+    /// The slot's credit comes back once the queue has the outcome, not before: so at most <c>Slots</c> messages
+    /// are taken and not yet recorded, and a slow queue slows the intake instead of growing a backlog of outcomes
+    /// (whose leases would have to be kept alive).
     /// </summary>
-    public void Acknowledge(TempestMessage message)
+    public void Acknowledge(TempestMessage message, TempestTaskStatus status, Exception? error)
     {
-        if (_acknowledging is null) ReleaseSlot();
-        else Post(new Outcome(OutcomeKind.Acknowledge, message, null));
+        if (_acknowledging is null)
+        {
+            ReleaseSlot();
+            return;
+        }
+        Post(new TempestOutcome(TempestOutcomeKind.Completed, message)
+        {
+            Status = status,
+            Error = error is null ? null : TempestError.From(error),
+        });
     }
 
-    public void Return(TempestMessage message) => PutBack(message, "it was aborted");
+    public void Return(TempestMessage message) => PutBack(message, TempestOutcomeKind.Returned, "it was aborted");
 
     public void ReturnUnstarted(TempestMessage message)
     {
         ReleaseSlot();
-        PutBack(message, "it was dequeued while stopping");
+        PutBack(message, TempestOutcomeKind.ReturnedUnstarted, "it was dequeued while stopping");
     }
 
     private void ReleaseSlot()
@@ -242,14 +289,14 @@ internal sealed class QueueInbox : IInbox
         Debug.Assert(before < _run.Settings.Slots, "a slot's credit came back twice");
     }
 
-    private void PutBack(TempestMessage message, string why)
+    private void PutBack(TempestMessage message, TempestOutcomeKind kind, string why)
     {
         if (_acknowledging is null)
         {
             if (!_run.Ended) _run.Logs.Main.ZLogWarning($"{{{message.Id}}} <{message.TaskName}> lost: {why} and the queue cannot take messages back");
             return;
         }
-        Post(new Outcome(OutcomeKind.Return, message, why));
+        Post(new TempestOutcome(kind, message));
     }
 
     public void DeadLetter(RawTempestMessage message, string reason)
@@ -259,67 +306,135 @@ internal sealed class QueueInbox : IInbox
             if (!_run.Ended) _run.Logs.Main.ZLogWarning($"{{{message.Id}}} dropped: the queue keeps no dead letters");
             return;
         }
-        Post(new Outcome(OutcomeKind.DeadLetter, message, reason));
+        Post(new TempestOutcome(TempestOutcomeKind.DeadLettered, message) { Reason = reason });
     }
 
-    private void Post(Outcome outcome)
+    private void Post(TempestOutcome outcome)
     {
         // Closed once the run has handed its outcomes over; a late one (a job still in its callbacks past the
         // shutdown's bound, a message the fetcher got from a queue call that ignored its token) goes to the
         // queue directly, unwaited.
         Interlocked.Increment(ref _pendingOutcomes);
-        if (!_outcomes.Writer.TryWrite(outcome)) _ = HandOverAsync(outcome, CancellationToken.None);
+        if (!_outcomes.Writer.TryWrite(outcome)) _ = HandOverAsync([outcome], CancellationToken.None);
     }
 
     /// <summary>
-    /// The one flusher: takes every outcome waiting (up to one per slot) and hands them to the queue together,
-    /// so that acknowledgements keep pace with as many jobs as run at once.
+    /// The one flusher: takes every outcome waiting (up to one per slot) and hands them to the queue in one call,
+    /// so that outcomes keep pace with as many jobs as run at once, in one round trip where the queue can.
     /// </summary>
     private async Task FlushAsync()
     {
         if (_acknowledging is null) return;
         var reader = _outcomes.Reader;
-        var handing = new List<Task>(_run.Settings.Slots);
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
-            while (handing.Count < _run.Settings.Slots && reader.TryRead(out var outcome))
-                handing.Add(HandOverAsync(outcome, _flushCancel.Token));
-            await Task.WhenAll(handing).ConfigureAwait(false);
-            handing.Clear();
+            var batch = new List<TempestOutcome>(Math.Min(_run.Settings.Slots, 64));
+            while (batch.Count < _run.Settings.Slots && reader.TryRead(out var outcome)) batch.Add(outcome);
+            await HandOverAsync(batch, _flushCancel.Token).ConfigureAwait(false);
         }
     }
 
-    private async Task HandOverAsync(Outcome outcome, CancellationToken cancellationToken)
+    private async Task HandOverAsync(List<TempestOutcome> batch, CancellationToken cancellationToken)
     {
-        var queue = _acknowledging!;
-        var message = outcome.Message;
         try
         {
-            switch (outcome.Kind)
+            var refused = await _acknowledging!.RecordAsync(batch, cancellationToken).ConfigureAwait(false);
+            if (!_run.Ended)
             {
-                case OutcomeKind.Acknowledge: await queue.AcknowledgeAsync(message, cancellationToken).ConfigureAwait(false); break;
-                case OutcomeKind.Return: await queue.ReturnAsync(message, cancellationToken).ConfigureAwait(false); break;
-                default: await queue.DeadLetterAsync(message, outcome.Reason!, cancellationToken).ConfigureAwait(false); break;
+                for (int i = 0; i < refused.Count; i++)
+                    _run.Logs.Main.ZLogWarning($"{{{refused[i].Id}}} <{refused[i].TaskName}> outcome not recorded: lease lost; it may run again");
             }
         }
         catch (Exception e) when (!_run.Ended)
         {
-            // The job's outcome stands; the queue may deliver it again, which at-least-once allows.
-            string what = outcome.Kind switch
+            // The jobs' outcomes stand; the queue may deliver them again, which at-least-once allows.
+            foreach (var outcome in batch)
             {
-                OutcomeKind.Acknowledge => "acknowledged",
-                OutcomeKind.Return => "returned to the queue",
-                _ => "dead-lettered",
-            };
-            _run.Logs.Main.ZLogError(e, $"{{{message.Id}}} <{message.TaskName}> could not be {what}: {LogText.Escape(e.Message)}");
+                string what = outcome.Kind switch
+                {
+                    TempestOutcomeKind.Completed => "acknowledged",
+                    TempestOutcomeKind.Retry => "retried",
+                    TempestOutcomeKind.DeadLettered => "dead-lettered",
+                    _ => "returned to the queue",
+                };
+                _run.Logs.Main.ZLogError(e, $"{{{outcome.Message.Id}}} <{outcome.Message.TaskName}> could not be {what}: {LogText.Escape(e.Message)}");
+            }
         }
         catch (Exception) when (_run.Ended)
         {
         }
         finally
         {
-            Interlocked.Decrement(ref _pendingOutcomes);
-            if (outcome.Kind == OutcomeKind.Acknowledge) ReleaseSlot();
+            foreach (var outcome in batch)
+            {
+                Interlocked.Decrement(ref _pendingOutcomes);
+                // An aborted job may still hold its token (shutdown gave up on it): that one is left to the collector.
+                ForgetLease(outcome.Message, dispose: outcome.Kind != TempestOutcomeKind.Returned);
+                if (outcome.Kind is TempestOutcomeKind.Completed or TempestOutcomeKind.Retry) ReleaseSlot();
+            }
+        }
+    }
+
+    /// <summary>The queue has the outcome: the heartbeat no longer extends the lease, and the job's lease token is done with.</summary>
+    private void ForgetLease(TempestMessage message, bool dispose)
+    {
+        if (message.Lease is not { } lease) return;
+        lock (_leasedGate) _leased.Remove(message);
+        if (dispose) lease.JobCancellation?.Dispose();
+    }
+
+    // ---------------------------------------------------------------- the heartbeat (leasing queues)
+
+    /// <summary>
+    /// About every third of the lease: tells the queue this worker is alive and extends the leases of every
+    /// delivery taken and not yet recorded (one call for all), cancels the token of each job whose lease the
+    /// queue says is lost (expired and claimed again, or cancelled by an operator), and rescues expired leases
+    /// (the queue runs one rescue at a time across workers). It runs until the last outcomes are handed over.
+    /// </summary>
+    private async Task HeartbeatAsync()
+    {
+        var queue = _leasing!;
+        var interval = queue.LeaseDuration / 3;
+        var stop = _heartbeatStop.Token;
+        try
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                await BeatAsync(queue, stop).ConfigureAwait(false);
+                await Task.Delay(interval, _run.Time, stop).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task BeatAsync(ILeasingTempestQueue queue, CancellationToken stop)
+    {
+        TempestMessage[] running;
+        lock (_leasedGate) running = [.. _leased];
+        try
+        {
+            var lost = await queue.HeartbeatAsync(_worker, running, stop).ConfigureAwait(false);
+            for (int i = 0; i < lost.Count; i++)
+            {
+                var message = lost[i];
+                if (message.Lease?.JobCancellation is not { IsCancellationRequested: false } cancellation) continue;
+                _run.Logs.Main.ZLogWarning($"{{{message.Id}}} <{message.TaskName}> lease lost: its token is cancelled; it may run again");
+                _run.CancelOffThread(cancellation, $"{{{message.Id}}}'s lost lease");
+            }
+            var rescue = await queue.RescueExpiredAsync(stop).ConfigureAwait(false);
+            if (rescue.Returned + rescue.DeadLettered > 0 && !_run.Ended)
+                _run.Logs.Main.ZLogWarning($"expired leases rescued: {rescue.Returned} returned to the queue, {rescue.DeadLettered} dead-lettered (their leases expired too often)");
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception e) when (!_run.Ended)
+        {
+            // The leases run on until they expire; the next beat tries again.
+            _run.Logs.Main.ZLogError(e, $"heartbeat failed: {LogText.Escape(e.Message)}; {running.Length} leases were not extended");
         }
     }
 
@@ -347,6 +462,18 @@ internal sealed class QueueInbox : IInbox
         {
             _run.Logs.Main.ZLogWarning($"the queue did not take the last outcomes within the shutdown timeout; {Volatile.Read(ref _pendingOutcomes)} were not handed over (their messages may be delivered again)");
             await _flushCancel.CancelAsync().ConfigureAwait(false);
+        }
+        if (_leasing is null) return;
+        await _heartbeatStop.CancelAsync().ConfigureAwait(false);
+        await _heartbeat.ConfigureAwait(false);
+        try
+        {
+            using var bounded = new CancellationTokenSource(FetcherGrace);
+            await _leasing.WorkerStoppedAsync(_worker, bounded.Token).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            _run.Logs.Main.ZLogWarning($"the queue did not take this worker out of its registry: {LogText.Escape(e.Message)}");
         }
     }
 }

@@ -23,7 +23,7 @@ internal sealed class TaskDeadline : IDisposable
         Worker = worker;
         Message = message;
         Started = started;
-        _source = CancellationTokenSource.CreateLinkedTokenSource(run.Aborting.Token);
+        _source = CancellationTokenSource.CreateLinkedTokenSource(run.JobToken(message));
         _timer = run.Time.CreateTimer(static s => ((TaskDeadline)s!).Step(), this, timeout, Timeout.InfiniteTimeSpan);
     }
 

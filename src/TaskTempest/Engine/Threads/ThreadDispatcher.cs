@@ -149,7 +149,7 @@ internal sealed class ThreadDispatcher<TInbox> : IDispatcher where TInbox : IInb
                 scope = _lifecycle.CreateScope(message);
                 task = _lifecycle.CreateTask(message, scope);
                 if (deadline is not null) deadline.Task = task;
-                var processed = message.InvokeAsync(task, deadline?.Token ?? _run.Aborting.Token);
+                var processed = message.InvokeAsync(task, deadline?.Token ?? _run.JobToken(message));
                 if (!processed.IsCompletedSuccessfully) processed.AsTask().GetAwaiter().GetResult();
             }
             catch (Exception e)
