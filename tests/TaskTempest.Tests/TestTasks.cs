@@ -99,3 +99,10 @@ public sealed class Pause : TempestTask
 {
     public void Process(TimeSpan span, double factor) => Recorder.Record(TaskId, $"{span}*{factor}");
 }
+
+/// <summary>Records which run of its job this is (the task's <c>Attempt</c>).</summary>
+[TempestTask]
+public sealed class AttemptTask : TempestTask
+{
+    public void Process() => Recorder.Record(TaskId, $"attempt {Attempt}");
+}

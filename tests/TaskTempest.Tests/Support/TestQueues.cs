@@ -176,3 +176,37 @@ public sealed class GatedAckQueue(TempestMemoryQueue inner) : IAcknowledgingTemp
         }
     }
 }
+
+/// <summary>A fake clock that counts the timers created per due time, so a test can wait for the Nth (a heartbeat's next wait, say) before it moves time on.</summary>
+public sealed class CountingFakeTime : FakeTimeProvider
+{
+    private readonly Lock _gate = new();
+    private readonly Dictionary<TimeSpan, int> _created = [];
+    private readonly List<(TimeSpan Due, int Count, TaskCompletionSource Reached)> _waits = [];
+
+    public Task TimersCreated(TimeSpan dueTime, int count)
+    {
+        lock (_gate)
+        {
+            var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            if (_created.GetValueOrDefault(dueTime) >= count) reached.TrySetResult();
+            else _waits.Add((dueTime, count, reached));
+            return reached.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        }
+    }
+
+    public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+    {
+        var timer = base.CreateTimer(callback, state, dueTime, period);
+        lock (_gate)
+        {
+            int created = _created[dueTime] = _created.GetValueOrDefault(dueTime) + 1;
+            foreach (var wait in _waits.Where(w => w.Due == dueTime && w.Count <= created).ToList())
+            {
+                wait.Reached.TrySetResult();
+                _waits.Remove(wait);
+            }
+        }
+        return timer;
+    }
+}

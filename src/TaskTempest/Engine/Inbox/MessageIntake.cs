@@ -40,13 +40,28 @@ internal sealed class MessageIntake(TempestEngine engine, TempestLogs logs)
         }
     }
 
+    /// <summary>Moves an envelope object's reader onto its <c>"m"</c> array.</summary>
+    private static bool SeekMessageArray(ref Utf8JsonReader reader)
+    {
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            bool isMessage = reader.ValueTextEquals("m"u8);
+            if (!reader.Read()) return false;
+            if (isMessage) return true;
+            reader.Skip();
+        }
+        return false;
+    }
+
     /// <summary>The id of a message that failed to parse, if it has a usable one, so its log lines and dead letter carry it.</summary>
     private static string? TryReadId(string json)
     {
         try
         {
             var reader = new Utf8JsonReader(Encoding.UTF8.GetBytes(json));
-            return reader.Read() && reader.TokenType == JsonTokenType.StartArray && reader.Read() && reader.TokenType == JsonTokenType.String
+            if (!reader.Read()) return null;
+            if (reader.TokenType == JsonTokenType.StartObject && !SeekMessageArray(ref reader)) return null;
+            return reader.TokenType == JsonTokenType.StartArray && reader.Read() && reader.TokenType == JsonTokenType.String
                    && reader.GetString() is { } id && TempestId.IsAcceptable(id) ? id : null;
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException)
