@@ -12,6 +12,15 @@ public sealed class RawTempestMessage : TempestMessage
     /// <summary>Wraps wire-format text.</summary>
     public RawTempestMessage(string json) : base(RawTaskName) => Json = json ?? throw new ArgumentNullException(nameof(json));
 
+    /// <summary>Wraps wire-format text that a queue stores under <paramref name="id"/>: a text without an id of its own
+    /// runs under this one, so its id stays the same on every delivery.</summary>
+    public RawTempestMessage(string json, string id) : this(json)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(id);
+        if (!TempestId.IsAcceptable(id)) throw new ArgumentException($"An id must be 1 to {TempestId.MaxAcceptedLength} letters, digits, '-', '_', '.' or ':'.", nameof(id));
+        Id = id;
+    }
+
     /// <summary>The task name a raw message reports until it is parsed.</summary>
     public const string RawTaskName = "(raw)";
 

@@ -134,6 +134,8 @@ public abstract class TempestEngine
     {
         ArgumentNullException.ThrowIfNull(raw);
         var message = ParseMessage(raw.Json);
+        if (raw.Id is { } stored && message.IdWasAssigned) message.Id = stored; // the text had none: the queue's stays
+        message.IdWasAssigned = false;
         if (raw.Attempt > 0) message.Attempt = raw.Attempt;
         if (raw.Envelope is { } envelope) message.Envelope = envelope;
         message.Receipt = raw.Receipt;

@@ -17,6 +17,9 @@ public abstract class TempestMessage
     /// never changed on redelivery. <see langword="null"/> only before submit.</summary>
     public string? Id { get; internal set; }
 
+    /// <summary>Set by the parser when the text had no id and one was made for it.</summary>
+    internal bool IdWasAssigned { get; set; }
+
     /// <summary>The task's name on the wire (its class name unless set in <see cref="TempestTaskAttribute"/>).</summary>
     public string TaskName { get; }
 

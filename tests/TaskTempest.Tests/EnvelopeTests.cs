@@ -89,6 +89,15 @@ public class EnvelopeTests
     }
 
     [Fact]
+    public void A_text_without_an_id_runs_under_the_id_its_queue_stores_it_by_on_every_delivery()
+    {
+        Assert.Equal("stored-1", Engine.ParseMessage(new RawTempestMessage("""[null,"Sum",1]""", "stored-1")).Id);
+        Assert.Equal("stored-1", Engine.ParseMessage(new RawTempestMessage("""{"v":1,"m":[null,"Sum",1]}""", "stored-1")).Id);
+        Assert.Equal("own-id", Engine.ParseMessage(new RawTempestMessage("""["own-id","Sum",1]""", "stored-1")).Id);
+        Assert.Throws<ArgumentException>(() => new RawTempestMessage("[]", "bad id\n"));
+    }
+
+    [Fact]
     public async Task A_rejected_envelope_is_dead_lettered_under_the_id_inside_it()
     {
         await using var harness = new Support.Harness<TestTempest>(o => new TestTempest(o), (e, n) => e.SubmitSum(n));

@@ -20,16 +20,21 @@ public class LeaseTests
         public TempestLeasingMemoryQueue Queue { get; }
         public RecordingLoggerFactory Main { get; } = new();
         public TestTempest Engine { get; }
+        /// <summary>The same queue and clock in cooperative mode.</summary>
+        public FiberTestTempest Fibers { get; }
 
         public Setup()
         {
             Queue = new TempestLeasingMemoryQueue(Time, new TempestLeasingMemoryQueueOptions { LeaseDuration = Lease });
-            Engine = new TestTempest(new TempestOptions
-            {
-                Queue = Queue, TimeProvider = Time, MainLoggerFactory = Main, TaskLoggerFactory = new RecordingLoggerFactory(),
-                HandleSignals = false, ShutdownTimeout = TimeSpan.FromSeconds(5),
-            });
+            Engine = new TestTempest(Options());
+            Fibers = new FiberTestTempest(Options());
         }
+
+        private TempestOptions Options() => new()
+        {
+            Queue = Queue, TimeProvider = Time, MainLoggerFactory = Main, TaskLoggerFactory = new RecordingLoggerFactory(),
+            HandleSignals = false, ShutdownTimeout = TimeSpan.FromSeconds(5),
+        };
 
         /// <summary>Moves time one heartbeat on and waits until the heartbeat after it is waiting (so beat N+1 has run).</summary>
         public async Task NextBeatAsync(int beatsSoFar)
@@ -69,13 +74,16 @@ public class LeaseTests
         Assert.DoesNotContain(setup.Main.Messages, m => m.Contains("lease", StringComparison.Ordinal));
     }
 
-    [Fact]
-    public async Task A_lost_lease_cancels_the_jobs_token_and_its_outcome_is_refused()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_lost_lease_cancels_the_jobs_token_and_its_outcome_is_refused(bool fibers)
     {
         var setup = new Setup();
         var gate = Gates.NewName();
-        string id = setup.Engine.SubmitGateTask(gate);
-        var run = setup.Engine.RunAsync();
+        TempestEngine engine = fibers ? setup.Fibers : setup.Engine;
+        string id = fibers ? setup.Fibers.SubmitGateTask(gate) : setup.Engine.SubmitGateTask(gate);
+        var run = engine.RunAsync();
         await Gates.Get(gate).Started.Task.WaitAsync(Bound);
         await setup.Time.TimersCreated(Beat, 1);
 
@@ -85,7 +93,7 @@ public class LeaseTests
         await Gates.Get(gate).Cancelled.Task.WaitAsync(Bound); // the heartbeat cancelled the job's token
         await setup.Main.WaitForAsync(l => l.Any(x => x.Message == $"{{{id}}} <GateTask> outcome not recorded: lease lost; it may run again"), "the refused outcome");
         Assert.Contains($"{{{id}}} <GateTask> lease lost: its token is cancelled; it may run again", setup.Main.Messages);
-        setup.Engine.Stop();
+        engine.Stop();
         await run.WaitAsync(Bound);
         Assert.Null(await setup.Queue.GetAsync(id));
     }

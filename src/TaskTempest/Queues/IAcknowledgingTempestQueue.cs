@@ -30,6 +30,12 @@ public interface IAcknowledgingTempestQueue : ITempestQueue
     async ValueTask<IReadOnlyList<TempestMessage>> RecordAsync(IReadOnlyList<TempestOutcome> outcomes, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(outcomes);
+        for (int i = 0; i < outcomes.Count; i++)
+        {
+            // Before any is recorded: a batch the queue cannot take is refused whole.
+            if (outcomes[i].Kind == TempestOutcomeKind.Retry)
+                throw new NotSupportedException($"The queue {GetType().Name} cannot delay a message, so it cannot take a retry.");
+        }
         var pending = new List<Task>(outcomes.Count);
         for (int i = 0; i < outcomes.Count; i++)
         {
@@ -39,7 +45,7 @@ public interface IAcknowledgingTempestQueue : ITempestQueue
                 TempestOutcomeKind.Completed => AcknowledgeAsync(outcome.Message, cancellationToken),
                 TempestOutcomeKind.Returned or TempestOutcomeKind.ReturnedUnstarted => ReturnAsync(outcome.Message, cancellationToken),
                 TempestOutcomeKind.DeadLettered => DeadLetterAsync(outcome.Message, outcome.Reason ?? "dead-lettered", cancellationToken),
-                _ => throw new NotSupportedException($"The queue {GetType().Name} cannot delay a message, so it cannot take a retry."),
+                _ => AcknowledgeAsync(outcome.Message, cancellationToken), // unreachable: retries were refused above
             };
             if (recorded.IsCompletedSuccessfully) recorded.GetAwaiter().GetResult(); // consumed, as a pooled source needs
             else pending.Add(recorded.AsTask());

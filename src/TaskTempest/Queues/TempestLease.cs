@@ -22,7 +22,7 @@ public sealed class TempestLease
     /// <summary>Unique per claim: every outcome and extension is conditional on it.</summary>
     public long Token { get; }
 
-    /// <summary>When it runs out unless extended; the queue moves it on at each heartbeat.</summary>
+    /// <summary>When it runs out unless extended; the queue moves it on at each heartbeat (the engine never reads it: the queue's own record decides).</summary>
     public DateTimeOffset Until { get; set; }
 
     /// <summary>The engine's: cancelled when a heartbeat finds this lease lost, so the job's token is cancelled.</summary>

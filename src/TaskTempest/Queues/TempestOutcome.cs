@@ -27,14 +27,14 @@ public enum TempestOutcomeKind
 /// <param name="Message">The delivery (with its <see cref="TempestMessage.Lease"/> and <see cref="TempestMessage.Receipt"/>).</param>
 public readonly record struct TempestOutcome(TempestOutcomeKind Kind, TempestMessage Message)
 {
-    /// <summary>For <see cref="TempestOutcomeKind.Completed"/>: how the job ended.</summary>
+    /// <summary>For <see cref="TempestOutcomeKind.Completed"/> and <see cref="TempestOutcomeKind.Retry"/>: how the run ended.</summary>
     public TempestTaskStatus Status { get; init; }
 
     /// <summary>For a failure or timeout, a retry or a dead letter: what went wrong.</summary>
     public TempestError? Error { get; init; }
 
-    /// <summary>For <see cref="TempestOutcomeKind.Retry"/>: when to run again.</summary>
-    public DateTimeOffset RunAt { get; init; }
+    /// <summary>For <see cref="TempestOutcomeKind.Retry"/>: when to run again (null: at once).</summary>
+    public DateTimeOffset? RunAt { get; init; }
 
     /// <summary>For <see cref="TempestOutcomeKind.DeadLettered"/>: why, already escaped and cut.</summary>
     public string? Reason { get; init; }

@@ -250,7 +250,15 @@ public static class TempestWire
             var message = readArguments(taskName, ref reader)
                 ?? throw new TempestWireException($"task class not found: {LogText.Escape(taskName, LogText.MaxQuotedLength)}");
             if (reader.Read()) throw new TempestWireException("unexpected data after the message's closing bracket");
-            message.Id = string.IsNullOrEmpty(id) ? TempestId.New() : id;
+            if (string.IsNullOrEmpty(id))
+            {
+                message.Id = TempestId.New();
+                message.IdWasAssigned = true;
+            }
+            else
+            {
+                message.Id = id;
+            }
             return message;
         }
         catch (JsonException e)
