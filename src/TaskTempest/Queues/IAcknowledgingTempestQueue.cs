@@ -25,7 +25,9 @@ public interface IAcknowledgingTempestQueue : ITempestQueue
     /// round trip where the queue can. Returns the messages whose outcome was refused because their lease is no
     /// longer theirs (it expired and the message was claimed again, or was cancelled); the engine logs each.
     /// By default one call per outcome, all started together and awaited together (a retry needs
-    /// <see cref="TempestQueueFeatures.Delays"/>), and nothing is refused.
+    /// <see cref="TempestQueueFeatures.Delays"/>), and nothing is refused. The default cannot tell
+    /// <see cref="ReturnAsync"/> that a message never started, so a queue that counts attempts as it hands
+    /// messages out overrides this to undo the count for <see cref="TempestOutcomeKind.ReturnedUnstarted"/>.
     /// </summary>
     async ValueTask<IReadOnlyList<TempestMessage>> RecordAsync(IReadOnlyList<TempestOutcome> outcomes, CancellationToken cancellationToken = default)
     {

@@ -190,6 +190,28 @@ public sealed class TempestMemoryQueue : IAcknowledgingTempestQueue, ICountingTe
     public ValueTask AcknowledgeAsync(TempestMessage message, CancellationToken cancellationToken = default) => default;
 
     /// <inheritdoc/>
+    /// <remarks>A message put back unstarted does not count another attempt; nothing is ever refused (no leases).</remarks>
+    public ValueTask<IReadOnlyList<TempestMessage>> RecordAsync(IReadOnlyList<TempestOutcome> outcomes, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(outcomes);
+        for (int i = 0; i < outcomes.Count; i++)
+        {
+            if (outcomes[i].Kind == TempestOutcomeKind.Retry) throw CannotDelay(); // before any is recorded
+        }
+        for (int i = 0; i < outcomes.Count; i++)
+        {
+            var outcome = outcomes[i];
+            switch (outcome.Kind)
+            {
+                case TempestOutcomeKind.Returned: Write(outcome.Message); break;
+                case TempestOutcomeKind.ReturnedUnstarted: Requeue(outcome.Message); break;
+                case TempestOutcomeKind.DeadLettered: AddDeadLetter(outcome.Message, outcome.Reason ?? "dead-lettered"); break;
+            }
+        }
+        return new([]);
+    }
+
+    /// <inheritdoc/>
     public ValueTask ReturnAsync(TempestMessage message, CancellationToken cancellationToken = default)
     {
         Write(message);

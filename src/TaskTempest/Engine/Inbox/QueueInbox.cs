@@ -407,6 +407,13 @@ internal sealed class QueueInbox : IInbox
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
         }
+        catch (Exception e) when (!_run.Ended)
+        {
+            _run.Logs.Main.ZLogCritical(e, $"the heartbeat died: {LogText.Escape(e.Message)}; leases will expire and their jobs may run again");
+        }
+        catch (Exception) when (_run.Ended)
+        {
+        }
     }
 
     private async Task BeatAsync(ILeasingTempestQueue queue, CancellationToken stop)
