@@ -48,7 +48,11 @@ public sealed class TempestEnvelope
         && UniqueKey is null && LastError is null && TraceParent is null;
 
     /// <summary>A copy (queues that hand out what they store keep their own).</summary>
-    public TempestEnvelope Clone() => (TempestEnvelope)MemberwiseClone();
+    public TempestEnvelope Clone() => new()
+    {
+        Failures = Failures, LeaseExpiries = LeaseExpiries, MaxAttempts = MaxAttempts, RunAt = RunAt, Queue = Queue,
+        Priority = Priority, UniqueKey = UniqueKey, LastError = LastError, TraceParent = TraceParent,
+    };
 }
 
 /// <summary>A failure as a queue keeps it: the exception's type name and its message, escaped and cut so that it is safe to log.</summary>
