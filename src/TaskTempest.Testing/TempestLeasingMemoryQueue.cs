@@ -112,16 +112,11 @@ public sealed class TempestLeasingMemoryQueue : ILeasingTempestQueue, ICountingT
     public ValueTask EnqueueAsync(TempestMessage message, CancellationToken cancellationToken = default)
     {
         var job = Prepare(message);
-        bool refresh;
-        lock (_lock)
+        InStep(now =>
         {
-            var now = _time.GetUtcNow();
-            Promote(now);
             if (_jobs.ContainsKey(job.Id)) throw Duplicate(job.Id);
             Add(job, now);
-            refresh = TakeTimerStale();
-        }
-        if (refresh) RefreshTimer();
+        });
         return default;
     }
 
@@ -132,20 +127,15 @@ public sealed class TempestLeasingMemoryQueue : ILeasingTempestQueue, ICountingT
         ArgumentNullException.ThrowIfNull(messages);
         var jobs = new Job[messages.Count];
         for (int i = 0; i < jobs.Length; i++) jobs[i] = Prepare(messages[i]); // serialized outside the lock
-        bool refresh;
-        lock (_lock)
+        InStep(now =>
         {
-            var now = _time.GetUtcNow();
-            Promote(now);
             var ids = new HashSet<string>(StringComparer.Ordinal);
             foreach (var job in jobs)
             {
                 if (_jobs.ContainsKey(job.Id) || !ids.Add(job.Id)) throw Duplicate(job.Id);
             }
             foreach (var job in jobs) Add(job, now);
-            refresh = TakeTimerStale();
-        }
-        if (refresh) RefreshTimer();
+        });
         return default;
     }
 
@@ -159,16 +149,11 @@ public sealed class TempestLeasingMemoryQueue : ILeasingTempestQueue, ICountingT
     {
         var message = new RawTempestMessage(json);
         var job = Prepare(message);
-        bool refresh;
-        lock (_lock)
+        InStep(now =>
         {
-            var now = _time.GetUtcNow();
-            Promote(now);
             if (_jobs.ContainsKey(job.Id)) throw Duplicate(job.Id);
             Add(job, now);
-            refresh = TakeTimerStale();
-        }
-        if (refresh) RefreshTimer();
+        });
         return job.Id;
     }
 
@@ -287,20 +272,17 @@ public sealed class TempestLeasingMemoryQueue : ILeasingTempestQueue, ICountingT
     private TempestMessage[]? TryClaim(string owner, int maxCount, out Task? signal)
     {
         TempestMessage[]? claimed = null;
-        bool refresh;
-        lock (_lock)
+        Task? waitOn = null;
+        InStep(now =>
         {
-            var now = _time.GetUtcNow();
-            Promote(now);
             int count = Math.Min(maxCount, _ready.Count);
             if (count == 0)
             {
                 _signalTaken = true;
-                signal = _signal.Task;
+                waitOn = _signal.Task;
             }
             else
             {
-                signal = null;
                 claimed = new TempestMessage[count];
                 for (int i = 0; i < count; i++)
                 {
@@ -314,9 +296,8 @@ public sealed class TempestLeasingMemoryQueue : ILeasingTempestQueue, ICountingT
                     claimed[i] = Deliver(job);
                 }
             }
-            refresh = TakeTimerStale();
-        }
-        if (refresh) RefreshTimer();
+        });
+        signal = waitOn;
         return claimed;
     }
 
@@ -361,18 +342,13 @@ public sealed class TempestLeasingMemoryQueue : ILeasingTempestQueue, ICountingT
                 throw new ArgumentException($"Outcome {i} has an unknown kind: {outcomes[i].Kind}.", nameof(outcomes));
         }
         List<TempestMessage>? refused = null;
-        bool refresh;
-        lock (_lock)
+        InStep(now =>
         {
-            var now = _time.GetUtcNow();
-            Promote(now);
             for (int i = 0; i < outcomes.Count; i++)
             {
                 if (!Record(outcomes[i], now)) (refused ??= []).Add(outcomes[i].Message);
             }
-            refresh = TakeTimerStale();
-        }
-        if (refresh) RefreshTimer();
+        });
         return refused is null ? [] : refused;
     }
 
@@ -457,11 +433,8 @@ public sealed class TempestLeasingMemoryQueue : ILeasingTempestQueue, ICountingT
         ArgumentNullException.ThrowIfNull(running);
         for (int i = 0; i < running.Count; i++) ArgumentNullException.ThrowIfNull(running[i], nameof(running));
         List<TempestMessage>? lost = null;
-        bool refresh;
-        lock (_lock)
+        InStep(now =>
         {
-            var now = _time.GetUtcNow();
-            Promote(now);
             _workers[worker.Id] = new TempestWorkerStatus(worker, now, running.Count);
             foreach (var message in running)
             {
@@ -475,9 +448,7 @@ public sealed class TempestLeasingMemoryQueue : ILeasingTempestQueue, ICountingT
                     (lost ??= []).Add(message);
                 }
             }
-            refresh = TakeTimerStale();
-        }
-        if (refresh) RefreshTimer();
+        });
         return new(lost is null ? [] : lost);
     }
 
@@ -489,11 +460,8 @@ public sealed class TempestLeasingMemoryQueue : ILeasingTempestQueue, ICountingT
     public ValueTask<TempestRescue> RescueExpiredAsync(CancellationToken cancellationToken)
     {
         int returned = 0, deadLettered = 0;
-        bool refresh;
-        lock (_lock)
+        InStep(now =>
         {
-            var now = _time.GetUtcNow();
-            Promote(now);
             List<Job>? expired = null;
             foreach (var job in _running)
             {
@@ -518,9 +486,7 @@ public sealed class TempestLeasingMemoryQueue : ILeasingTempestQueue, ICountingT
                     }
                 }
             }
-            refresh = TakeTimerStale();
-        }
-        if (refresh) RefreshTimer();
+        });
         return new(new TempestRescue(returned, deadLettered));
     }
 
@@ -537,15 +503,11 @@ public sealed class TempestLeasingMemoryQueue : ILeasingTempestQueue, ICountingT
     /// <summary>How many jobs wait to be claimed and are due (ready); scheduled, retrying, running and dead ones are not counted.</summary>
     public ValueTask<long> CountAsync(CancellationToken cancellationToken = default)
     {
-        long count;
-        bool refresh;
-        lock (_lock)
+        long count = 0;
+        InStep(now =>
         {
-            Promote(_time.GetUtcNow());
             count = _ready.Count;
-            refresh = TakeTimerStale();
-        }
-        if (refresh) RefreshTimer();
+        });
         return new(count);
     }
 
@@ -571,15 +533,11 @@ public sealed class TempestLeasingMemoryQueue : ILeasingTempestQueue, ICountingT
     /// <summary>How many jobs are in each state; this queue knows all five.</summary>
     public ValueTask<TempestQueueCounts> GetCountsAsync(CancellationToken cancellationToken = default)
     {
-        TempestQueueCounts counts;
-        bool refresh;
-        lock (_lock)
+        TempestQueueCounts counts = null!;
+        InStep(now =>
         {
-            Promote(_time.GetUtcNow());
             counts = new TempestQueueCounts(_ready.Count, _scheduledCount, _retryingCount, _running.Count, _dead.Count);
-            refresh = TakeTimerStale();
-        }
-        if (refresh) RefreshTimer();
+        });
         return new(counts);
     }
 
@@ -589,10 +547,8 @@ public sealed class TempestLeasingMemoryQueue : ILeasingTempestQueue, ICountingT
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
         ArgumentOutOfRangeException.ThrowIfNegative(limit);
         var page = new List<TempestJobInfo>();
-        bool refresh;
-        lock (_lock)
+        InStep(now =>
         {
-            Promote(_time.GetUtcNow());
             IEnumerable<Job> jobs = state switch
             {
                 TempestJobState.Ready => _ready,
@@ -602,9 +558,7 @@ public sealed class TempestLeasingMemoryQueue : ILeasingTempestQueue, ICountingT
                 _ => throw new ArgumentOutOfRangeException(nameof(state), state, "Not a job state."),
             };
             foreach (var job in jobs.Skip(offset).Take(limit)) page.Add(Describe(job));
-            refresh = TakeTimerStale();
-        }
-        if (refresh) RefreshTimer();
+        });
         return new(page);
     }
 
@@ -612,15 +566,11 @@ public sealed class TempestLeasingMemoryQueue : ILeasingTempestQueue, ICountingT
     public ValueTask<TempestJobInfo?> GetAsync(string id, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(id);
-        TempestJobInfo? info;
-        bool refresh;
-        lock (_lock)
+        TempestJobInfo? info = null;
+        InStep(now =>
         {
-            Promote(_time.GetUtcNow());
             info = _jobs.TryGetValue(id, out var job) ? Describe(job) : null;
-            refresh = TakeTimerStale();
-        }
-        if (refresh) RefreshTimer();
+        });
         return new(info);
     }
 
@@ -672,15 +622,12 @@ public sealed class TempestLeasingMemoryQueue : ILeasingTempestQueue, ICountingT
     public ValueTask<bool> CancelAsync(string id, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(id);
-        bool cancelled, refresh;
-        lock (_lock)
+        bool cancelled = false;
+        InStep(now =>
         {
-            Promote(_time.GetUtcNow());
             cancelled = _jobs.TryGetValue(id, out var job) && job.State != TempestJobState.Dead;
             if (cancelled) Remove(job!);
-            refresh = TakeTimerStale();
-        }
-        if (refresh) RefreshTimer();
+        });
         return new(cancelled);
     }
 
@@ -689,34 +636,25 @@ public sealed class TempestLeasingMemoryQueue : ILeasingTempestQueue, ICountingT
     public ValueTask<bool> RequeueDeadAsync(string id, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(id);
-        bool requeued, refresh;
-        lock (_lock)
+        bool requeued = false;
+        InStep(now =>
         {
-            var now = _time.GetUtcNow();
-            Promote(now);
             requeued = _jobs.TryGetValue(id, out var job) && job.State == TempestJobState.Dead;
             if (requeued) Requeue(job!, now);
-            refresh = TakeTimerStale();
-        }
-        if (refresh) RefreshTimer();
+        });
         return new(requeued);
     }
 
     /// <summary>Puts every dead letter back, as <see cref="RequeueDeadAsync"/> does; returns how many.</summary>
     public ValueTask<int> RequeueAllDeadAsync(CancellationToken cancellationToken = default)
     {
-        int count;
-        bool refresh;
-        lock (_lock)
+        int count = 0;
+        InStep(now =>
         {
-            var now = _time.GetUtcNow();
-            Promote(now);
             var dead = _dead.ToArray();
             foreach (var job in dead) Requeue(job, now);
             count = dead.Length;
-            refresh = TakeTimerStale();
-        }
-        if (refresh) RefreshTimer();
+        });
         return new(count);
     }
 
@@ -737,15 +675,12 @@ public sealed class TempestLeasingMemoryQueue : ILeasingTempestQueue, ICountingT
     public ValueTask<bool> DeleteAsync(string id, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(id);
-        bool deleted, refresh;
-        lock (_lock)
+        bool deleted = false;
+        InStep(now =>
         {
-            Promote(_time.GetUtcNow());
             deleted = _jobs.TryGetValue(id, out var job) && job.State != TempestJobState.Running;
             if (deleted) Remove(job!);
-            refresh = TakeTimerStale();
-        }
-        if (refresh) RefreshTimer();
+        });
         return new(deleted);
     }
 
@@ -873,6 +808,23 @@ public sealed class TempestLeasingMemoryQueue : ILeasingTempestQueue, ICountingT
     }
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>
+    /// One step of the queue: under the lock, with the delayed jobs that are due promoted first; then, outside the lock,
+    /// the timer re-armed if the step moved the earliest run-at (a fake clock runs due callbacks on the arming thread).
+    /// </summary>
+    private void InStep(Action<DateTimeOffset> step)
+    {
+        bool refresh;
+        lock (_lock)
+        {
+            var now = _time.GetUtcNow();
+            Promote(now);
+            step(now);
+            refresh = TakeTimerStale();
+        }
+        if (refresh) RefreshTimer();
+    }
 
     private bool TakeTimerStale()
     {
