@@ -5,7 +5,9 @@ namespace TaskTempest.Queues;
 
 /// <summary>
 /// The embedded default queue: thread-safe, in process, holding typed messages as objects (nothing is
-/// serialized). Implements the whole contract; dead letters stay inspectable in <see cref="DeadLetters"/>.
+/// serialized). Implements the whole contract without leases: acknowledgements, batches, counting, and delays
+/// and retries (a message whose <see cref="TempestEnvelope.RunAt"/> is in the future, on the queue's
+/// <see cref="TimeProvider"/>, is held until then). Dead letters stay inspectable in <see cref="DeadLetters"/>.
 /// Messages live only as long as the process.
 /// </summary>
 public sealed class TempestMemoryQueue : IAcknowledgingTempestQueue, ICountingTempestQueue
@@ -21,13 +23,41 @@ public sealed class TempestMemoryQueue : IAcknowledgingTempestQueue, ICountingTe
     private readonly ConcurrentQueue<TempestDeadLetter> _deadLetters = new();
     private readonly TimeProvider _timeProvider;
 
+    // Messages held for a run-at (scheduled and retrying), earliest first, ties in enqueue order; under _delayedLock.
+    // They wait on one timer, armed for the earliest; a message without a run-at never comes here.
+    private readonly Lock _delayedLock = new();
+    private readonly PriorityQueue<TempestMessage, (long DueTicks, long Sequence)> _delayed = new();
+    private long _delayedSequence;
+    private long _timerDueTicks = TimerDisarmed; // under _delayedLock: the due time the timer is armed (or being armed) for
+
+    // Armed under _timerLock, never under _delayedLock: a fake clock runs due timer callbacks on the thread that arms.
+    private readonly Lock _timerLock = new();
+    private ITimer? _timer; // made at the first delayed message
+
+    private const long TimerDisarmed = long.MaxValue;
+
+    // Timers: at least this long, since the system timer cuts a due time to whole milliseconds and would fire
+    // early again and again; at most this long, since it refuses about 49 days (firing early is harmless).
+    private static readonly TimeSpan MinTimerDue = TimeSpan.FromMilliseconds(1);
+    private static readonly TimeSpan MaxTimerDue = TimeSpan.FromDays(1);
+
     /// <summary>Creates an empty queue.</summary>
     public TempestMemoryQueue(TimeProvider? timeProvider = null) => _timeProvider = timeProvider ?? TimeProvider.System;
 
-    /// <summary>How many messages wait to be dequeued.</summary>
+    /// <summary>How many messages are ready to be dequeued (not those held for a run-at: see <see cref="DelayedCount"/>).</summary>
     public int Count => _messages.Count;
 
+    /// <summary>How many messages are held for a run-at that has not come: scheduled and retrying.</summary>
+    public int DelayedCount
+    {
+        get
+        {
+            lock (_delayedLock) return _delayed.Count;
+        }
+    }
+
     /// <inheritdoc/>
+    /// <remarks>The ready messages only, as <see cref="Count"/>.</remarks>
     public ValueTask<long> CountAsync(CancellationToken cancellationToken = default) => new(Count);
 
     /// <summary>The messages that could not run, oldest first, with the reason.</summary>
@@ -36,35 +66,35 @@ public sealed class TempestMemoryQueue : IAcknowledgingTempestQueue, ICountingTe
     /// <summary>Adds wire-format text as another program would (e.g. <c>[null,"Adder",2,5]</c>).</summary>
     public void EnqueueRaw(string json) => Write(new RawTempestMessage(json));
 
-    /// <summary>Process-local and without delays (until they come with their own timer): acknowledgements (its
-    /// dead letters), batches, counting, and enqueue order for one consumer.</summary>
+    /// <summary>Process-local: acknowledgements (its dead letters), batches, counting, delays (run-at and retries,
+    /// on one timer), and enqueue order for one consumer.</summary>
     public TempestQueueFeatures Features =>
-        TempestQueueFeatures.Acknowledgements | TempestQueueFeatures.Batches | TempestQueueFeatures.Counting | TempestQueueFeatures.FifoForOneConsumer;
+        TempestQueueFeatures.Acknowledgements | TempestQueueFeatures.Batches | TempestQueueFeatures.Counting
+        | TempestQueueFeatures.Delays | TempestQueueFeatures.FifoForOneConsumer;
 
     /// <inheritdoc/>
-    /// <exception cref="NotSupportedException">The message has a run-at: this queue cannot delay.</exception>
+    /// <remarks>A message whose run-at is in the future is held until then; one without a run-at, or whose run-at
+    /// has passed, is ready at once.</remarks>
     public ValueTask EnqueueAsync(TempestMessage message, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(message);
-        if (message.Envelope?.RunAt is not null) throw CannotDelay();
-        Write(message);
+        WriteWhenDue(message, message.Envelope?.RunAt);
         return default;
     }
 
     /// <inheritdoc/>
+    /// <remarks>Each message as <see cref="EnqueueAsync"/> takes it.</remarks>
     public ValueTask EnqueueBatchAsync(IReadOnlyList<TempestMessage> messages, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(messages);
         for (int i = 0; i < messages.Count; i++)
         {
-            if (messages[i]?.Envelope?.RunAt is not null) throw CannotDelay(); // before any is written: all or none
+            var message = messages[i];
+            ArgumentNullException.ThrowIfNull(message);
+            WriteWhenDue(message, message.Envelope?.RunAt);
         }
-        for (int i = 0; i < messages.Count; i++) Write(messages[i]);
         return default;
     }
-
-    private static NotSupportedException CannotDelay() =>
-        new("TempestMemoryQueue cannot delay a message (its envelope has a run-at): use a queue whose Features include Delays.");
 
     /// <inheritdoc/>
     public ValueTask<IReadOnlyList<TempestMessage>> DequeueBatchAsync(int maxCount, CancellationToken cancellationToken)
@@ -190,21 +220,25 @@ public sealed class TempestMemoryQueue : IAcknowledgingTempestQueue, ICountingTe
     public ValueTask AcknowledgeAsync(TempestMessage message, CancellationToken cancellationToken = default) => default;
 
     /// <inheritdoc/>
-    /// <remarks>A message put back unstarted does not count another attempt; nothing is ever refused (no leases).</remarks>
+    /// <remarks>
+    /// A retry counts a failure, keeps the error and is held until its run-at (ready at once when it is null or has
+    /// passed); a message put back unstarted does not count another attempt; a dead letter of a failed or timed-out
+    /// run counts that failure and keeps its error. Nothing is ever refused (no leases).
+    /// </remarks>
     public ValueTask<IReadOnlyList<TempestMessage>> RecordAsync(IReadOnlyList<TempestOutcome> outcomes, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(outcomes);
         for (int i = 0; i < outcomes.Count; i++)
         {
-            if (outcomes[i].Kind == TempestOutcomeKind.Retry) throw CannotDelay(); // before any is recorded
-        }
-        for (int i = 0; i < outcomes.Count; i++)
-        {
             var outcome = outcomes[i];
             switch (outcome.Kind)
             {
+                case TempestOutcomeKind.Retry: RetryWhenDue(outcome.Message, outcome.Error, outcome.RunAt); break;
                 case TempestOutcomeKind.Returned: Write(outcome.Message); break;
                 case TempestOutcomeKind.ReturnedUnstarted: Requeue(outcome.Message); break;
+                case TempestOutcomeKind.DeadLettered when outcome.Status is TempestTaskStatus.Failure or TempestTaskStatus.Timeout:
+                    DeadLetterFailed(outcome.Message, outcome.Error, outcome.Reason ?? "dead-lettered");
+                    break;
                 case TempestOutcomeKind.DeadLettered: AddDeadLetter(outcome.Message, outcome.Reason ?? "dead-lettered"); break;
             }
         }
@@ -228,6 +262,31 @@ public sealed class TempestMemoryQueue : IAcknowledgingTempestQueue, ICountingTe
     internal void AddDeadLetter(TempestMessage message, string reason) =>
         _deadLetters.Enqueue(new TempestDeadLetter(message, reason, _timeProvider.GetUtcNow()));
 
+    /// <summary>A started run failed (or timed out) and the job runs again at <paramref name="runAt"/>: counts the
+    /// failure, keeps <paramref name="error"/>, and holds the message until then (ready at once if it has passed).</summary>
+    internal void Retry(TempestMessage message, TempestError? error, DateTimeOffset runAt) => RetryWhenDue(message, error, runAt);
+
+    private void RetryWhenDue(TempestMessage message, TempestError? error, DateTimeOffset? runAt)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var envelope = message.Envelope ??= new TempestEnvelope();
+        envelope.Failures++;
+        envelope.LastError = error;
+        envelope.RunAt = runAt;
+        WriteWhenDue(message, runAt);
+    }
+
+    /// <summary>A started run failed (or timed out) and may not run again: counts the failure, keeps
+    /// <paramref name="error"/> (the last one, when null) and dead-letters the message with <paramref name="reason"/>.</summary>
+    internal void DeadLetterFailed(TempestMessage message, TempestError? error, string reason)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var envelope = message.Envelope ??= new TempestEnvelope();
+        envelope.Failures++;
+        if (error is not null) envelope.LastError = error;
+        AddDeadLetter(message, reason);
+    }
+
     /// <summary>Puts back a message a worker took but never started: not another delivery, so not counted.</summary>
     internal void Requeue(TempestMessage message)
     {
@@ -248,5 +307,98 @@ public sealed class TempestMemoryQueue : IAcknowledgingTempestQueue, ICountingTe
         // reads no waiter, and sleep beside a message.
         Interlocked.MemoryBarrier();
         if (Volatile.Read(ref _waiterCount) != 0) WakeOne();
+    }
+
+    // ---------------------------------------------------------------- delays: one timer for every held message
+
+    /// <summary>Writes <paramref name="message"/> now if <paramref name="runAt"/> is null or has passed, else holds it until then.</summary>
+    private void WriteWhenDue(TempestMessage message, DateTimeOffset? runAt)
+    {
+        // Only a message with a run-at reads the clock: a plain one goes straight to the lock-free queue.
+        if (runAt is { } at && at.UtcTicks > _timeProvider.GetUtcNow().UtcTicks) Hold(message, at.UtcTicks);
+        else Write(message);
+    }
+
+    private void Hold(TempestMessage message, long dueTicks)
+    {
+        bool earlierThanTimer;
+        lock (_delayedLock)
+        {
+            _delayed.Enqueue(message, (dueTicks, _delayedSequence++));
+            earlierThanTimer = dueTicks < _timerDueTicks;
+            if (earlierThanTimer) _timerDueTicks = dueTicks; // so that later messages of a burst leave the timer alone
+        }
+        if (earlierThanTimer) PromoteDueAndArmTimer();
+    }
+
+    private void OnTimer()
+    {
+        // A timer callback that throws ends the process. Nothing here throws but a custom TimeProvider could:
+        // then forget the timer's due time, so that the next held message arms it again.
+        try
+        {
+            PromoteDueAndArmTimer();
+        }
+        catch (Exception)
+        {
+            lock (_delayedLock) _timerDueTicks = TimerDisarmed;
+        }
+    }
+
+    /// <summary>
+    /// Moves every held message that is due to the ready queue, earliest first (ties in enqueue order), then arms
+    /// the timer for the earliest one left, or disarms it. The timer's callback comes here too, so one that fires
+    /// a little early promotes nothing and is armed again for the rest.
+    /// </summary>
+    private void PromoteDueAndArmTimer()
+    {
+        lock (_timerLock)
+        {
+            while (true)
+            {
+                long now = _timeProvider.GetUtcNow().UtcTicks;
+                long next;
+                lock (_delayedLock)
+                {
+                    // Written under the lock, so that concurrent promotions keep the due order. Safe: Write only
+                    // wakes a waiting reader, whose continuation runs elsewhere (never on this thread).
+                    while (_delayed.TryPeek(out var message, out var due) && due.DueTicks <= now)
+                    {
+                        _delayed.Dequeue();
+                        Write(message);
+                    }
+                    next = _delayed.TryPeek(out _, out var earliest) ? earliest.DueTicks : TimerDisarmed;
+                    _timerDueTicks = next;
+                }
+                if (next == TimerDisarmed)
+                {
+                    _timer?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+                    return;
+                }
+                var dueIn = TimeSpan.FromTicks(next - now); // positive: everything due at now was promoted
+                (_timer ??= CreateTimer()).Change(dueIn < MinTimerDue ? MinTimerDue : dueIn > MaxTimerDue ? MaxTimerDue : dueIn,
+                    Timeout.InfiniteTimeSpan);
+                // A due time counts from the clock as it is when the timer is armed: if another thread moved the clock
+                // on meanwhile (a test advancing a fake clock), the timer would fire late, so look again.
+                if (_timeProvider.GetUtcNow().UtcTicks - now < MinTimerDue.Ticks) return;
+            }
+        }
+    }
+
+    private ITimer CreateTimer()
+    {
+        // Without the first delayed caller's ExecutionContext: the timer outlives that call, and would keep its
+        // async-locals alive and hand them to every promotion.
+        bool suppressFlow = !ExecutionContext.IsFlowSuppressed();
+        if (suppressFlow) ExecutionContext.SuppressFlow();
+        try
+        {
+            return _timeProvider.CreateTimer(static state => ((TempestMemoryQueue)state!).OnTimer(), this,
+                Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        }
+        finally
+        {
+            if (suppressFlow) ExecutionContext.RestoreFlow();
+        }
     }
 }
