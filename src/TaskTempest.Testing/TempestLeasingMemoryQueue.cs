@@ -324,7 +324,8 @@ public sealed class TempestLeasingMemoryQueue : ILeasingTempestQueue, ICountingT
     /// its last claim is this delivery); the others are refused and returned, and change nothing. Completed deletes the
     /// job (a failure or timeout goes to the recent failures first); Retry counts a failure, keeps the error and waits
     /// for the run-at (ready at once when it has passed); Returned puts it back as it is; ReturnedUnstarted puts it back
-    /// with the claim's attempt undone; DeadLettered keeps it aside with the reason (<c>dead-lettered</c> when none).
+    /// with the claim's attempt undone; DeadLettered keeps it aside with the reason (<c>dead-lettered</c> when none), and
+    /// counts a failed or timed-out run as a failure first (recent failures and <see cref="TempestEnvelope.Failures"/>).
     /// </summary>
     /// <exception cref="ArgumentException">An outcome has no message or an unknown kind; then nothing is recorded.</exception>
     public ValueTask<IReadOnlyList<TempestMessage>> RecordAsync(IReadOnlyList<TempestOutcome> outcomes, CancellationToken cancellationToken = default)
@@ -382,6 +383,12 @@ public sealed class TempestLeasingMemoryQueue : ILeasingTempestQueue, ICountingT
                 Attach(job, TempestJobState.Ready, now);
                 break;
             case TempestOutcomeKind.DeadLettered:
+                // A started run that failed for the last time (a raw message that never parsed has Status Success).
+                if (outcome.Status is TempestTaskStatus.Failure or TempestTaskStatus.Timeout)
+                {
+                    AddFailure(job, outcome.Status, outcome.Error, now);
+                    job.Envelope.Failures++;
+                }
                 Detach(job);
                 if (outcome.Error is { } error) job.Envelope.LastError = error;
                 MarkDead(job, outcome.Reason ?? "dead-lettered", now);
