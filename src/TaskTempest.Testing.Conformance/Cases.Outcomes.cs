@@ -114,6 +114,41 @@ public abstract partial class TempestQueueConformance
         }
     }
 
+    /// <summary>DeadLettered after a started run failed for the last time (its status Failure): the failure is counted and
+    /// the error kept, as the inspector shows (the dead job's envelope, and the recent failures); the message is not handed
+    /// out again.</summary>
+    [Fact]
+    public async Task A_dead_letter_of_a_failed_run_counts_the_failure_and_keeps_the_error()
+    {
+        var queue = await NewQueueAsync();
+        if (queue is not IAcknowledgingTempestQueue)
+        {
+            AssertNoAcknowledgements(queue);
+            return;
+        }
+        var job = NewJob(8);
+        await queue.EnqueueAsync(job);
+        var delivery = await TakeOneAsync(queue);
+        const string reason = "conformance: out of attempts";
+        await RecordAcceptedAsync(queue, DeadLettered(delivery, reason) with { Status = TempestTaskStatus.Failure, Error = s_error });
+        await AssertNothingReadyAsync(queue, "the failed job was dead-lettered");
+        if (queue is ICountingTempestQueue counting) Assert.Equal(0, await counting.CountAsync());
+        if (queue is ITempestQueueInspector inspector)
+        {
+            var info = await inspector.GetAsync(job.Id!);
+            Assert.True(info is not null, "the inspector does not know the dead letter");
+            Assert.Equal(TempestJobState.Dead, info.State);
+            Assert.Equal(reason, info.DeadReason);
+            Assert.True(info.Envelope is not null, "the dead letter lost its envelope: the failure was not counted");
+            Assert.True(info.Envelope.Failures == 1, $"expected Failures 1 on the dead letter, got {info.Envelope.Failures}");
+            Assert.Equal(s_error, info.Envelope.LastError);
+            var failure = Assert.Single(await inspector.GetRecentFailuresAsync(10));
+            Assert.Equal(job.Id, failure.Id);
+            Assert.Equal(TempestTaskStatus.Failure, failure.Status);
+            Assert.Equal(s_error, failure.Error);
+        }
+    }
+
     /// <summary>Retry, on a queue with <see cref="TempestQueueFeatures.Delays"/>: the message is not handed out before its
     /// run-at, and after it comes back as the next attempt with the failure counted and the error kept. A queue without
     /// delays refuses a retry (<see cref="NotSupportedException"/>).</summary>

@@ -3,7 +3,8 @@ using TaskTempest.Testing.Conformance;
 
 namespace TaskTempest.Conformance.Tests;
 
-/// <summary>The embedded queue: acknowledgements and counting, no leases, no delays; it hands back the objects it was given.</summary>
+/// <summary>The embedded queue on a fake clock: acknowledgements, counting, and delays and retries (one timer), no leases;
+/// it hands back the objects it was given.</summary>
 public class MemoryQueueConformance : TempestQueueConformance
 {
     private readonly FakeConformanceClock _clock = new();
