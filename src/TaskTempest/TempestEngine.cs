@@ -73,22 +73,60 @@ public abstract class TempestEngine
     /// <summary>Assigns the message its id and enqueues it. Generated <c>Submit{Task}</c> methods call this.</summary>
     /// <returns>The message id.</returns>
     [EditorBrowsable(EditorBrowsableState.Never)]
-    protected string Submit(TempestMessage message)
-    {
-        string id = AssignId(message);
-        var enqueued = Queue.EnqueueAsync(message);
-        if (!enqueued.IsCompletedSuccessfully) enqueued.AsTask().GetAwaiter().GetResult();
-        return id;
-    }
+    protected string Submit(TempestMessage message) => Submit(message, default);
 
     /// <summary>Assigns the message its id and enqueues it without blocking. Generated <c>Submit{Task}Async</c> methods call this.</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
-    protected async ValueTask<string> SubmitAsync(TempestMessage message, CancellationToken cancellationToken)
+    protected ValueTask<string> SubmitAsync(TempestMessage message, CancellationToken cancellationToken) =>
+        SubmitAsync(message, default, cancellationToken);
+
+    /// <summary>A submit with <paramref name="options"/> (the engine's own submits pass the default), blocking only
+    /// when the queue does not take the message at once.</summary>
+    internal string Submit(TempestMessage message, in TempestSubmitOptions options)
     {
         string id = AssignId(message);
-        await Queue.EnqueueAsync(message, cancellationToken).ConfigureAwait(false);
+        var enqueued = Enqueue(message, options, CancellationToken.None);
+        if (enqueued.IsCompletedSuccessfully) enqueued.GetAwaiter().GetResult(); // consumed, as a pooled source needs
+        else enqueued.AsTask().GetAwaiter().GetResult();
         return id;
     }
+
+    internal async ValueTask<string> SubmitAsync(TempestMessage message, TempestSubmitOptions options, CancellationToken cancellationToken)
+    {
+        string id = AssignId(message);
+        await Enqueue(message, options, cancellationToken).ConfigureAwait(false);
+        return id;
+    }
+
+    /// <summary>
+    /// The one enqueue seam: every submit passes here, typed or delayed, batched or sent to a package's target. A
+    /// delay becomes the envelope's run-at on the engine's clock, refused at once (and nothing queued) where the
+    /// queue cannot delay, so that a job never runs early; a batch keeps the job until its flush.
+    /// </summary>
+    private ValueTask Enqueue(TempestMessage message, in TempestSubmitOptions options, CancellationToken cancellationToken)
+    {
+        var queue = Queue; // first: it fixes the clock that a delay is read on
+        if (options.IsDefault) return queue.EnqueueAsync(message, cancellationToken);
+        if (options.RunAtFrom(Options.TimeProvider) is { } runAt)
+        {
+            var target = options.Batch is { } batching ? batching.Target : options.Target;
+            var features = target?.Features ?? queue.Features;
+            if ((features & TempestQueueFeatures.Delays) == 0)
+                throw new NotSupportedException(
+                    $"The queue {(target ?? (object)queue).GetType().Name} cannot delay a job, so {message.TaskName} was not submitted: use a queue whose Features include Delays (TempestMemoryQueue has them).");
+            (message.Envelope ??= new TempestEnvelope()).RunAt = runAt;
+        }
+        if (options.Batch is { } batch)
+        {
+            batch.Add(message);
+            return default;
+        }
+        return options.Target is { } other ? other.EnqueueAsync(message, cancellationToken) : queue.EnqueueAsync(message, cancellationToken);
+    }
+
+    /// <summary>A batch's flush: every message in one call to <paramref name="target"/> (null: the engine's queue).</summary>
+    internal ValueTask EnqueueBatchAsync(IReadOnlyList<TempestMessage> messages, ITempestSubmitTarget? target, CancellationToken cancellationToken) =>
+        target is not null ? target.EnqueueBatchAsync(messages, cancellationToken) : Queue.EnqueueBatchAsync(messages, cancellationToken);
 
     private static string AssignId(TempestMessage message)
     {

@@ -85,10 +85,21 @@ public abstract class TempestMessage
     [EditorBrowsable(EditorBrowsableState.Never)]
     protected internal virtual TimeSpan? Timeout => null;
 
+    /// <summary>The task's <see cref="TempestTaskAttribute.Retries"/>: how many times a failed or timed-out job runs again.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    protected internal virtual int Retries => 0;
+
+    /// <summary>How long to wait before the next attempt, after attempt <paramref name="attempt"/> (1 for the first)
+    /// failed with <paramref name="exception"/>: the task's <see cref="RetryBackoffAttribute"/> method, else
+    /// <see cref="TempestBackoff.Default"/>.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    protected internal virtual TimeSpan RetryDelay(int attempt, Exception? exception) => TempestBackoff.Default(attempt);
+
     /// <summary>
     /// Runs the task's callbacks for <paramref name="status"/> (after-success, after-failure given
-    /// <paramref name="exception"/>, after-timeout) in declared order, base class first. Each runs on its
-    /// own: one that throws is handed to <paramref name="onFailure"/> and the next still runs.
+    /// <paramref name="exception"/>, after-timeout) in declared order, base class first, then, when a failed or
+    /// timed-out job will not run again (<see cref="TempestTask.WillRetry"/> is false), its after-retries-exhausted
+    /// callbacks. Each runs on its own: one that throws is handed to <paramref name="onFailure"/> and the next still runs.
     /// </summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
     protected internal virtual void RunCallbacks(TempestTask task, TempestTaskStatus status, Exception? exception, TempestCallbackFailure onFailure)

@@ -20,6 +20,13 @@ public abstract class TempestTask
     /// every run, so a task made idempotent by its <see cref="TaskId"/> can tell a second run.</summary>
     public int Attempt => Message.Attempt;
 
+    /// <summary>
+    /// Whether this run, which failed or timed out, will run again: decided before the after-failure and after-timeout
+    /// callbacks run, so that they can tell a retried attempt from the last one (then the after-retries-exhausted
+    /// callbacks run too). False while <c>Process</c> runs and after a success.
+    /// </summary>
+    public bool WillRetry { get; internal set; }
+
     /// <summary>The task's name on the wire.</summary>
     public string TaskName => Message.TaskName;
 

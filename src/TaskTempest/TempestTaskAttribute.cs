@@ -25,6 +25,15 @@ public sealed class TempestTaskAttribute : Attribute
     /// </summary>
     public double TimeoutSeconds { get; set; }
 
+    /// <summary>
+    /// How many times a job that failed or timed out runs again (a timeout retries like a failure); 0, the default,
+    /// makes a failure final, as in the original. A job out of attempts goes to the dead letters with its last error.
+    /// The wait before each retry is durable state on the queue (its run-at), never a sleep that holds a slot:
+    /// <see cref="TempestBackoff.Default"/> (<c>attempt^4 + 15 s</c> plus a random part, as Sidekiq), or the task's
+    /// own <see cref="RetryBackoffAttribute"/> method. Retries need a queue with delays (the memory queue has them).
+    /// </summary>
+    public int Retries { get; set; }
+
     /// <summary>The name of the method that processes a job (the original's <c>process_method</c>). Default: <c>Process</c>.</summary>
     public string? ProcessMethod { get; set; }
 }

@@ -74,29 +74,108 @@ internal sealed class JobLifecycle
 
     /// <summary>
     /// Everything after the call, for the one who reports the job (its worker or fiber, or the watchdog for
-    /// an orphan): callbacks first, so that once the final line is in the main log everything about the job
-    /// is done; then the task log, the hook, and the message's fate.
+    /// an orphan): what follows a failure first (a retry, or the last attempt), so that the callbacks see
+    /// <see cref="TempestTask.WillRetry"/>; then the callbacks and the message's fate (acknowledged, retried at its
+    /// run-at, dead-lettered), so that once the final line is in the main log everything about the job is done;
+    /// then the task log and the hook.
     /// </summary>
     public void End(TempestMessage message, TempestTask? task, TempestTaskStatus status, Exception? error, double seconds)
     {
-        if (task is not null) message.RunCallbacks(task, status, error, _callbackFailed);
+        var plan = status == TempestTaskStatus.Success ? default : PlanAfterFailure(message, error);
+        if (task is not null)
+        {
+            task.WillRetry = plan.WillRetry;
+            message.RunCallbacks(task, status, error, _callbackFailed);
+        }
+        Record(message, status, error, plan);
         switch (status)
         {
             case TempestTaskStatus.Success:
                 _main.ZLogInformation($"{{{message.Id}}} <{message.TaskName}> success {seconds:0.0000}");
                 break;
             case TempestTaskStatus.Failure:
-                _main.ZLogError($"{{{message.Id}}} <{message.TaskName}> failure {seconds:0.0000}");
+                if (plan.MaxAttempts == 0) _main.ZLogError($"{{{message.Id}}} <{message.TaskName}> failure {seconds:0.0000}");
+                else _main.ZLogError($"{{{message.Id}}} <{message.TaskName}> failure {seconds:0.0000} (attempt {plan.Attempt} of {plan.MaxAttempts}, {plan.Next})");
                 _taskLog.ZLogError(error, $"{{{message.Id}}} <{message.TaskName}> failure");
                 break;
             default:
-                _main.ZLogWarning($"{{{message.Id}}} <{message.TaskName}> timeout {seconds:0.0000}");
+                if (plan.MaxAttempts == 0) _main.ZLogWarning($"{{{message.Id}}} <{message.TaskName}> timeout {seconds:0.0000}");
+                else _main.ZLogWarning($"{{{message.Id}}} <{message.TaskName}> timeout {seconds:0.0000} (attempt {plan.Attempt} of {plan.MaxAttempts}, {plan.Next})");
                 if (error is not null and not OperationCanceledException and not ThreadInterruptedException)
                     _taskLog.ZLogWarning(error, $"{{{message.Id}}} <{message.TaskName}> timeout; then Process threw");
                 break;
         }
         if (_taskEvents) RaiseTaskEvent(message, status, TimeSpan.FromSeconds(seconds));
-        if (_acknowledges) _outcomes.Acknowledge(message, status, error);
+    }
+
+    /// <summary>The message's fate, handed to the queue (a retry and a dead letter also where it needs no acknowledgement).</summary>
+    private void Record(TempestMessage message, TempestTaskStatus status, Exception? error, in FailurePlan plan)
+    {
+        if (status == TempestTaskStatus.Success)
+        {
+            if (_acknowledges) _outcomes.Acknowledge(message, status, null);
+            return;
+        }
+        var lastError = ErrorOf(message, status, error);
+        if (plan.WillRetry) _outcomes.Retry(message, status, lastError, plan.RunAt);
+        else if (plan.DeadLetters) _outcomes.DeadLetterFailed(message, status, lastError, $"{plan.Why} (attempt {plan.Attempt} of {plan.MaxAttempts}); last error {lastError.Type}: {lastError.Message}");
+        else if (_acknowledges) _outcomes.Acknowledge(message, status, lastError);
+    }
+
+    /// <summary>
+    /// What follows a failed or timed-out run. A task without retries (the default) keeps the original's final failure
+    /// and its line; one with retries runs again at a durable run-at until its failures reach its attempts
+    /// (<see cref="TempestTaskAttribute.Retries"/> + 1, or the envelope's <see cref="Queues.TempestEnvelope.MaxAttempts"/>),
+    /// then goes to the dead letters with its last error; so does one whose queue cannot take the retry. The attempt
+    /// counted is the failed one: a run aborted at shutdown or lost with its lease does not use one up.
+    /// </summary>
+    private FailurePlan PlanAfterFailure(TempestMessage message, Exception? error)
+    {
+        var envelope = message.Envelope;
+        int maxAttempts = envelope?.MaxAttempts is { } max ? Math.Max(max, 1) : message.Retries + 1;
+        if (maxAttempts <= 1) return default;
+        int attempt = (envelope?.Failures ?? 0) + 1;
+        if (attempt >= maxAttempts)
+            return new FailurePlan(attempt, maxAttempts, "out of attempts", default, WillRetry: false, _outcomes.KeepsDeadLetters);
+        if (_outcomes.RetryRefusal is { } refusal)
+            return new FailurePlan(attempt, maxAttempts, refusal, default, WillRetry: false, _outcomes.KeepsDeadLetters);
+        var delay = RetryDelay(message, attempt, error);
+        return new FailurePlan(attempt, maxAttempts, "retry in " + Durations.Describe(delay), _run.Time.GetUtcNow() + delay, WillRetry: true, DeadLetters: false);
+    }
+
+    /// <summary>The task's backoff for <paramref name="attempt"/>; the default one when the task's own throws.</summary>
+    private TimeSpan RetryDelay(TempestMessage message, int attempt, Exception? error)
+    {
+        try
+        {
+            var delay = message.RetryDelay(attempt, error);
+            return delay < TimeSpan.Zero ? TimeSpan.Zero : delay;
+        }
+        catch (Exception e)
+        {
+            _main.ZLogWarning($"{{{message.Id}}} <{message.TaskName}> failure in its retry backoff method; the default backoff is used");
+            _taskLog.ZLogWarning(e, $"{{{message.Id}}} <{message.TaskName}> failure in its retry backoff method");
+            return TempestBackoff.Default(attempt);
+        }
+    }
+
+    /// <summary>What went wrong, as the queue keeps it: the exception, or for a timeout the limit it ran past.</summary>
+    private static Queues.TempestError ErrorOf(TempestMessage message, TempestTaskStatus status, Exception? error) =>
+        status == TempestTaskStatus.Timeout || error is null
+            ? new Queues.TempestError("timeout", $"ran past its timeout of {Durations.Describe(message.Timeout ?? TimeSpan.Zero)}")
+            : Queues.TempestError.From(error);
+
+    /// <summary>A failed run's next step. <see cref="MaxAttempts"/> 0 (the default): the task has no retries, the line has no suffix.</summary>
+    /// <param name="Attempt">The failed attempt's number (failures so far, this one included).</param>
+    /// <param name="MaxAttempts">The most attempts the job may have.</param>
+    /// <param name="RunAt">For a retry: when it may run again.</param>
+    /// <param name="WillRetry">Whether the job runs again.</param>
+    /// <param name="Why">The retry's wait (<c>retry in 31 s</c>), or why there is none (<c>out of attempts</c>).</param>
+    /// <param name="DeadLetters">A task with retries that will not run again goes to the dead letters, where the queue keeps them.</param>
+    private readonly record struct FailurePlan(int Attempt, int MaxAttempts, string? Why, DateTimeOffset RunAt, bool WillRetry, bool DeadLetters)
+    {
+        /// <summary>What the final line says comes next.</summary>
+        public string? Next => DeadLetters ? Why + ", dead-lettered" : Why;
     }
 
     /// <summary>

@@ -1,4 +1,5 @@
 using TaskTempest.Engine.Threads;
+using TaskTempest.Queues;
 
 namespace TaskTempest.Engine.Inbox;
 
@@ -11,8 +12,21 @@ internal interface IJobOutcomes
     /// <summary>Whether <see cref="Acknowledge"/> does anything: the embedded queue needs no acknowledgement, so its jobs skip the call.</summary>
     bool AcknowledgesEachJob { get; }
 
-    /// <summary>The job ended (success, failure or timeout, with its error if it threw): the message is done.</summary>
-    void Acknowledge(TempestMessage message, TempestTaskStatus status, Exception? error);
+    /// <summary>The job ended (success, or a final failure or timeout with what went wrong): the message is done.</summary>
+    void Acknowledge(TempestMessage message, TempestTaskStatus status, TempestError? error);
+
+    /// <summary>Why a failed job cannot be retried on this queue (<c>retry not possible: the queue cannot delay</c>); null when it can.</summary>
+    string? RetryRefusal { get; }
+
+    /// <summary>Whether a job that failed for good can go to the dead letters (the queue keeps them).</summary>
+    bool KeepsDeadLetters { get; }
+
+    /// <summary>The run failed or timed out and the job runs again, not before <paramref name="runAt"/>: the failure is counted and its error kept.</summary>
+    void Retry(TempestMessage message, TempestTaskStatus status, TempestError error, DateTimeOffset runAt);
+
+    /// <summary>The run failed or timed out and the job is out of attempts (or cannot be retried): the failure is
+    /// counted and the message goes to the dead letters with <paramref name="reason"/>.</summary>
+    void DeadLetterFailed(TempestMessage message, TempestTaskStatus status, TempestError error, string reason);
 
     /// <summary>The job was aborted at shutdown: the message goes back to the queue, as another delivery.</summary>
     void Return(TempestMessage message);

@@ -160,9 +160,18 @@ internal readonly struct MemoryInbox : IInbox
 
     public bool AcknowledgesEachJob => false;
 
-    public void Acknowledge(TempestMessage message, TempestTaskStatus status, Exception? error)
+    public void Acknowledge(TempestMessage message, TempestTaskStatus status, TempestError? error)
     {
     }
+
+    public string? RetryRefusal => null; // it holds run-ats on its own timer
+
+    public bool KeepsDeadLetters => true;
+
+    public void Retry(TempestMessage message, TempestTaskStatus status, TempestError error, DateTimeOffset runAt) => _queue.Retry(message, error, runAt);
+
+    public void DeadLetterFailed(TempestMessage message, TempestTaskStatus status, TempestError error, string reason) =>
+        _queue.DeadLetterFailed(message, error, reason);
 
     public void Return(TempestMessage message) => _queue.Write(message); // another delivery, counted
 

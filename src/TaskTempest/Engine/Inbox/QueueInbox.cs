@@ -54,6 +54,10 @@ internal sealed class QueueInbox : IInbox
             Environment.ProcessId, run.Settings.Slots, run.Time.GetUtcNow());
         _intake = intake;
         _freeSlots = new SemaphoreSlim(run.Settings.Slots);
+        // A retry is a recorded outcome with a run-at: it needs a queue that takes outcomes and honours run-ats.
+        RetryRefusal = _acknowledging is null ? "retry not possible: the queue cannot take a job back"
+            : (_queue.Features & TempestQueueFeatures.Delays) == 0 ? "retry not possible: the queue cannot delay"
+            : null;
     }
 
     /// <summary>This run as the queue's registry of workers knows it (the owner of its leases).</summary>
@@ -260,19 +264,25 @@ internal sealed class QueueInbox : IInbox
     /// are taken and not yet recorded, and a slow queue slows the intake instead of growing a backlog of outcomes
     /// (whose leases would have to be kept alive).
     /// </summary>
-    public void Acknowledge(TempestMessage message, TempestTaskStatus status, Exception? error)
+    public void Acknowledge(TempestMessage message, TempestTaskStatus status, TempestError? error)
     {
         if (_acknowledging is null)
         {
             ReleaseSlot();
             return;
         }
-        Post(new TempestOutcome(TempestOutcomeKind.Completed, message)
-        {
-            Status = status,
-            Error = error is null ? null : TempestError.From(error),
-        });
+        Post(new TempestOutcome(TempestOutcomeKind.Completed, message) { Status = status, Error = error });
     }
+
+    public string? RetryRefusal { get; }
+
+    public bool KeepsDeadLetters => _acknowledging is not null;
+
+    public void Retry(TempestMessage message, TempestTaskStatus status, TempestError error, DateTimeOffset runAt) =>
+        Post(new TempestOutcome(TempestOutcomeKind.Retry, message) { Status = status, Error = error, RunAt = runAt });
+
+    public void DeadLetterFailed(TempestMessage message, TempestTaskStatus status, TempestError error, string reason) =>
+        Post(new TempestOutcome(TempestOutcomeKind.DeadLettered, message) { Status = status, Error = error, Reason = reason });
 
     public void Return(TempestMessage message) => PutBack(message, TempestOutcomeKind.Returned, "it was aborted");
 
@@ -370,10 +380,16 @@ internal sealed class QueueInbox : IInbox
                 Interlocked.Decrement(ref _pendingOutcomes);
                 // An aborted job may still hold its token (shutdown gave up on it): that one is left to the collector.
                 ForgetLease(outcome.Message, dispose: outcome.Kind != TempestOutcomeKind.Returned);
-                if (outcome.Kind is TempestOutcomeKind.Completed or TempestOutcomeKind.Retry) ReleaseSlot();
+                if (TookSlot(outcome)) ReleaseSlot();
             }
         }
     }
+
+    /// <summary>Whether the outcome ends a job that held a slot until now: a dead letter does only for a job that ran (its
+    /// message parsed); raw text that could not become a job gave its credit back when it was rejected.</summary>
+    private static bool TookSlot(in TempestOutcome outcome) =>
+        outcome.Kind is TempestOutcomeKind.Completed or TempestOutcomeKind.Retry
+        || (outcome.Kind == TempestOutcomeKind.DeadLettered && outcome.Message is not RawTempestMessage);
 
     /// <summary>The queue has the outcome: the heartbeat no longer extends the lease, and the job's lease token is done with.</summary>
     private void ForgetLease(TempestMessage message, bool dispose)
