@@ -16,6 +16,8 @@ internal static class KnownNames
     public const string AfterSuccessAttribute = "TaskTempest.AfterSuccessAttribute";
     public const string AfterFailureAttribute = "TaskTempest.AfterFailureAttribute";
     public const string AfterTimeoutAttribute = "TaskTempest.AfterTimeoutAttribute";
+    public const string AfterRetriesExhaustedAttribute = "TaskTempest.AfterRetriesExhaustedAttribute";
+    public const string RetryBackoffAttribute = "TaskTempest.RetryBackoffAttribute";
 
     public const string GeneratorName = "TaskTempest.Generators";
     public const string GeneratorVersion = "0.1.0";

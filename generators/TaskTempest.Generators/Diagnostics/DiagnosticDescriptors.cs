@@ -77,7 +77,7 @@ public static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor CallbackSignature = Error("TT0013",
         "Task callback has the wrong shape",
         "The callback '{0}.{1}' {2}",
-        "A callback is an instance method the engine can call, returning void: [AfterSuccess] and [AfterTimeout] take no parameters, [AfterFailure] takes the Exception or nothing.");
+        "A callback is an instance method the engine can call, returning void: [AfterSuccess] and [AfterTimeout] take no parameters, [AfterFailure] takes the Exception or nothing, [AfterRetriesExhausted] takes an 'Exception?' or nothing.");
 
     public static readonly DiagnosticDescriptor InvalidEngineTiming = Error("TT0014",
         "Engine timing must be a valid number of seconds",
@@ -111,6 +111,23 @@ public static class DiagnosticDescriptors
         description: "A cooperative engine interleaves its tasks at their awaits on one thread; a synchronous Process never yields, so no other task runs meanwhile. Return Task or ValueTask and await I/O instead. The task still works.",
         helpLinkUri: HelpBase + "tt0019");
 
+    public static readonly DiagnosticDescriptor InvalidRetries = Error("TT0021",
+        "Retries must be from 0 to 1000",
+        "The task class '{0}' sets Retries = {1}; it is how many times a failed job runs again, 0 for none",
+        "Set Retries to a number from 0 (the default: a failure is final) to 1000.");
+
+    public static readonly DiagnosticDescriptor BackoffSignature = Error("TT0022",
+        "Retry backoff method has the wrong shape",
+        "The retry backoff method '{0}.{1}' {2}",
+        "A [RetryBackoff] method is static, public or internal, and reads 'static TimeSpan Backoff(int attempt)' or 'static TimeSpan Backoff(int attempt, Exception? exception)'; a task class declares at most one.");
+
+    public static readonly DiagnosticDescriptor BackoffWithoutRetries = new("TT0023",
+        "Retry backoff method on a task without retries",
+        "The task class '{0}' declares the retry backoff method '{1}' but no Retries, so it is never called",
+        Category, DiagnosticSeverity.Warning, isEnabledByDefault: true,
+        description: "A backoff method says how long a failed job waits before its next attempt; a task retries only when its [TempestTask] sets Retries (or a base task's does). Set Retries = N, or remove the method.",
+        helpLinkUri: HelpBase + "tt0023");
+
     public static readonly DiagnosticDescriptor UnexpectedError = new("TT9999",
         "TaskTempest generator failed unexpectedly",
         "The TaskTempest generator failed while processing '{0}': {1}. Please report this with the code that triggers it.",
@@ -122,7 +139,8 @@ public static class DiagnosticDescriptors
     {
         EngineNotPartial, TaskNotATempestTask, TaskNotConstructible, ProcessMethodMissing, ProcessReturnType,
         ProcessRefParameter, ParameterNotCarriable, InvalidThreads, DuplicateTaskName, EngineShape, InvalidWireName,
-        InvalidTimeout, CallbackSignature, InvalidEngineTiming, InvalidLogFormat, HookSignature, DuplicateTaskClassName, ThreadsAndFibers, BlockingTaskOnFibers, UnexpectedError,
+        InvalidTimeout, CallbackSignature, InvalidEngineTiming, InvalidLogFormat, HookSignature, DuplicateTaskClassName, ThreadsAndFibers, BlockingTaskOnFibers,
+        InvalidRetries, BackoffSignature, BackoffWithoutRetries, UnexpectedError,
     }.ToDictionary(d => d.Id);
 
     public static DiagnosticDescriptor ById(string id) => s_byId[id];

@@ -33,7 +33,11 @@ internal static class EngineEmitter
     private static void EmitEngineClass(SourceWriter w, EngineModel engine, EquatableArray<TaskModel> tasks)
     {
         string self = engine.FullyQualifiedName;
-        string baseList = engine.DeclaresBaseType ? "" : " : global::TaskTempest.TempestEngine";
+        // A derived engine inherits its base engine's submitter; a first engine gets one (and says so for packages).
+        string submitterInterface = $"global::TaskTempest.ITempestSubmitter<{self}.Submitter>";
+        string baseList = engine.DerivesFromEngine ? ""
+            : engine.DeclaresBaseType ? " : " + submitterInterface
+            : " : global::TaskTempest.TempestEngine, " + submitterInterface;
         w.Line(SourceWriter.GeneratedCodeAttribute);
         w.Block($"partial class {engine.ClassName}{baseList}", () =>
         {
@@ -81,7 +85,8 @@ internal static class EngineEmitter
 
             // A derived engine dispatches the same tasks: it inherits its base engine's Submit methods and table.
             if (engine.DerivesFromEngine) return;
-            foreach (var task in tasks) EmitSubmit(w, task);
+            foreach (var task in tasks) EmitSubmit(w, task, "");
+            EmitSubmitters(w, engine, tasks);
 
             w.Line();
             w.Line("/// <inheritdoc/>");
@@ -124,7 +129,83 @@ internal static class EngineEmitter
         }
     }
 
-    private static void EmitSubmit(SourceWriter w, TaskModel task)
+    /// <summary>
+    /// <c>After</c>, <c>At</c> and <c>Batch</c> on the engine, and the two submitter types they return: the engine's own
+    /// <c>Submit{Task}</c> methods again, sent with the submitter's options (one seam: <c>TempestSubmitter.Submit</c>).
+    /// </summary>
+    private static void EmitSubmitters(SourceWriter w, EngineModel engine, EquatableArray<TaskModel> tasks)
+    {
+        string self = engine.FullyQualifiedName;
+        const string Options = "global::TaskTempest.TempestSubmitOptions";
+        w.Line();
+        w.Lines($$"""
+            /// <summary>A submitter whose jobs run no sooner than <paramref name="delay"/> after each submit: the queue holds them until then, and no worker waits.</summary>
+            public Submitter After(global::System.TimeSpan delay) => new(this, default({{Options}}).After(delay));
+
+            /// <summary>A submitter whose jobs run no sooner than <paramref name="runAt"/>: the queue holds them until then, and no worker waits.</summary>
+            public Submitter At(global::System.DateTimeOffset runAt) => new(this, default({{Options}}).At(runAt));
+
+            /// <summary>Collects submits and sends them to the queue in one call at <c>FlushAsync</c> (or when disposed): <c>await using var batch = engine.Batch();</c></summary>
+            public BatchSubmitter Batch() => new(this, default);
+
+            {{Options}} global::TaskTempest.ITempestSubmitter<Submitter>.SubmitOptions => default;
+
+            Submitter global::TaskTempest.ITempestSubmitter<Submitter>.WithSubmitOptions({{Options}} options) => new(this, options);
+            """);
+        w.Line();
+        w.Line("/// <summary>This engine's <c>Submit{Task}</c> methods with options: a delay, a run-at, a batch, or a package's target.</summary>");
+        w.Block("public class Submitter : global::TaskTempest.TempestSubmitter, global::TaskTempest.ITempestSubmitter<Submitter>", () =>
+        {
+            w.Lines($$"""
+                private readonly {{self}} _engine;
+
+                internal Submitter({{self}} engine, {{Options}} options) : base(engine, options) => _engine = engine;
+
+                /// <summary>This submitter's jobs, to run no sooner than <paramref name="delay"/> after each submit.</summary>
+                public Submitter After(global::System.TimeSpan delay) => new(_engine, SubmitOptions.After(delay));
+
+                /// <summary>This submitter's jobs, to run no sooner than <paramref name="runAt"/>.</summary>
+                public Submitter At(global::System.DateTimeOffset runAt) => new(_engine, SubmitOptions.At(runAt));
+
+                /// <summary>A batch of this submitter's jobs, sent in one call at <c>FlushAsync</c> (or when disposed).</summary>
+                public BatchSubmitter Batch() => new(_engine, SubmitOptions);
+
+                Submitter global::TaskTempest.ITempestSubmitter<Submitter>.WithSubmitOptions({{Options}} options) => new(_engine, options);
+                """);
+            foreach (var task in tasks) EmitSubmit(w, task, " with this submitter's options");
+        });
+        w.Line();
+        w.Lines("""
+            /// <summary>
+            /// Submits collected here, each with its id at once, and sent together in one call to the queue by
+            /// <see cref="FlushAsync"/>, <see cref="Flush"/> or disposal (which sends whatever was not flushed yet).
+            /// </summary>
+            """);
+        w.Block("public sealed class BatchSubmitter : Submitter, global::System.IDisposable, global::System.IAsyncDisposable", () =>
+        {
+            w.Lines($$"""
+                internal BatchSubmitter({{self}} engine, {{Options}} options) : base(engine, options.WithNewBatch(engine)) { }
+
+                /// <summary>Jobs submitted and not yet flushed.</summary>
+                public int Count => SubmitOptions.Batch!.Count;
+
+                /// <summary>Sends every job submitted since the last flush in one call; a failed flush keeps them for the next.</summary>
+                public global::System.Threading.Tasks.ValueTask FlushAsync(global::System.Threading.CancellationToken cancellationToken = default) =>
+                    SubmitOptions.Batch!.FlushAsync(cancellationToken);
+
+                /// <summary>Sends every job submitted since the last flush, blocking until the queue has them.</summary>
+                public void Flush() => SubmitOptions.Batch!.Flush();
+
+                /// <summary>Sends what was not flushed yet.</summary>
+                public void Dispose() => Flush();
+
+                /// <summary>Sends what was not flushed yet.</summary>
+                public global::System.Threading.Tasks.ValueTask DisposeAsync() => FlushAsync();
+                """);
+        });
+    }
+
+    private static void EmitSubmit(SourceWriter w, TaskModel task, string how)
     {
         var arguments = task.Parameters.Where(p => !p.IsCancellationToken).ToList();
         // The async variant ends with a CancellationToken, so a params array there becomes an optional array (null: none).
@@ -143,12 +224,12 @@ internal static class EngineEmitter
         string access = task.SubmitIsPublic ? "public" : "internal";
         w.Line();
         w.Lines($"""
-            /// <summary>Queues a <see cref="{task.FullyQualifiedName}"/> job; a worker will call its <c>Process{parametersDoc}</c>.</summary>
+            /// <summary>Queues a <see cref="{task.FullyQualifiedName}"/> job{how}; a worker will call its <c>Process{parametersDoc}</c>.</summary>
             /// <returns>The job's id, as the main log and the task log print it.</returns>
             {access} string Submit{task.ClassName}({Parameters(allowParams: true)}) =>
                 Submit({newMessage});
 
-            /// <summary>Queues a <see cref="{task.FullyQualifiedName}"/> job without blocking on the queue.</summary>
+            /// <summary>Queues a <see cref="{task.FullyQualifiedName}"/> job{how} without blocking on the queue.</summary>
             /// <returns>The job's id.</returns>
             {access} global::System.Threading.Tasks.ValueTask<string> Submit{task.ClassName}Async({string.Join(", ", asyncParameters)}) =>
                 SubmitAsync({MessageOf(allowParams: false)}, cancellationToken);

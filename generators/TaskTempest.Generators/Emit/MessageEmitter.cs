@@ -73,6 +73,18 @@ internal static class MessageEmitter
                     w.Line("/// <inheritdoc/>");
                     w.Line($"protected override global::System.TimeSpan? Timeout => global::System.TimeSpan.FromTicks({task.TimeoutTicks});");
                 }
+                if (task.Retries > 0)
+                {
+                    w.Line();
+                    w.Line("/// <inheritdoc/>");
+                    w.Line($"protected override int Retries => {task.Retries};");
+                }
+                if (task.BackoffCall is { } backoff)
+                {
+                    w.Line();
+                    w.Line("/// <inheritdoc/>");
+                    w.Line($"protected override global::System.TimeSpan RetryDelay(int attempt, global::System.Exception? exception) => {backoff};");
+                }
                 if (task.Callbacks.Count > 0) EmitCallbacks(w, task);
                 w.Line();
                 w.Line("/// <inheritdoc/>");
@@ -104,19 +116,29 @@ internal static class MessageEmitter
         w.Block("protected override void RunCallbacks(global::TaskTempest.TempestTask task, global::TaskTempest.TempestTaskStatus status, global::System.Exception? exception, global::TaskTempest.TempestCallbackFailure onFailure)", () =>
         {
             w.Line($"var self = ({task.FullyQualifiedName})task;");
+            var exhausted = task.Callbacks.Where(c => c.Kind == CallbackKind.Exhausted).ToList();
+            // Each callback on its own: one that throws is reported and the next still runs.
+            void Call(CallbackModel callback, string argument, string indent)
+            {
+                w.Line($"{indent}try {{ self.{callback.MethodName}({(callback.TakesException ? argument : "")}); }}");
+                w.Line($"{indent}catch (global::System.Exception e) {{ onFailure(task, {Literal(callback.MethodName.TrimStart('@'))}, e); }}");
+            }
             w.Block("switch (status)", () =>
             {
                 foreach (var (kind, status) in new[] { (CallbackKind.Success, "Success"), (CallbackKind.Failure, "Failure"), (CallbackKind.Timeout, "Timeout") })
                 {
                     var callbacks = task.Callbacks.Where(c => c.Kind == kind).ToList();
-                    if (callbacks.Count == 0) continue;
+                    bool afterLast = kind != CallbackKind.Success && exhausted.Count > 0;
+                    if (callbacks.Count == 0 && !afterLast) continue;
                     w.Line($"case global::TaskTempest.TempestTaskStatus.{status}:");
-                    foreach (var callback in callbacks)
+                    foreach (var callback in callbacks) Call(callback, "exception!", "    ");
+                    if (afterLast)
                     {
-                        // Each callback on its own: one that throws is reported and the next still runs.
-                        string argument = callback.TakesException ? "exception!" : "";
-                        w.Line($"    try {{ self.{callback.MethodName}({argument}); }}");
-                        w.Line($"    catch (global::System.Exception e) {{ onFailure(task, {Literal(callback.MethodName.TrimStart('@'))}, e); }}");
+                        // After the attempt's own callbacks, once: on the run after which the job will not run again.
+                        w.Line("    if (!task.WillRetry)");
+                        w.Line("    {");
+                        foreach (var callback in exhausted) Call(callback, "exception", "        ");
+                        w.Line("    }");
                     }
                     w.Line("    break;");
                 }

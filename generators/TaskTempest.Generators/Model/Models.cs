@@ -22,13 +22,14 @@ public sealed record ParameterModel(
     string Name, string Type, bool IsCancellationToken, bool IsParams, string? DefaultValue,
     string ReadExpression, string WriteStatement);
 
-/// <summary>Which status a task callback follows.</summary>
-public enum CallbackKind { Success, Failure, Timeout }
+/// <summary>Which status a task callback follows; Exhausted: a failure or timeout after which the job will not run again.</summary>
+public enum CallbackKind { Success, Failure, Timeout, Exhausted }
 
-/// <summary>A task callback: a method of the task class (or a base) marked [AfterSuccess], [AfterFailure] or [AfterTimeout].</summary>
+/// <summary>A task callback: a method of the task class (or a base) marked [AfterSuccess], [AfterFailure], [AfterTimeout] or [AfterRetriesExhausted].</summary>
 public sealed record CallbackModel(CallbackKind Kind, string MethodName, bool TakesException);
 
 /// <summary>A valid [TempestTask] class: everything needed to emit its message class and Submit methods.</summary>
+/// <param name="BackoffCall">The call of its [RetryBackoff] method with <c>attempt</c> (and <c>exception</c>), or null for the default backoff.</param>
 public sealed record TaskModel(
     string WireName,
     string ClassName,
@@ -41,6 +42,8 @@ public sealed record TaskModel(
     ProcessReturn Return,
     EquatableArray<ParameterModel> Parameters,
     long TimeoutTicks,
+    int Retries,
+    string? BackoffCall,
     EquatableArray<CallbackModel> Callbacks,
     EquatableArray<string> ConstructorArguments,
     bool RequiresServices,

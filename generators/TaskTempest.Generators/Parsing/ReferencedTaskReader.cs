@@ -46,6 +46,8 @@ internal static class ReferencedTaskReader
                     Return: ProcessReturn.Task, // not used for a referenced task: its message class is already compiled
                     Parameters: parameters,
                     TimeoutTicks: 0,
+                    Retries: 0,
+                    BackoffCall: null,
                     Callbacks: EquatableArray<CallbackModel>.Empty,
                     ConstructorArguments: EquatableArray<string>.Empty,
                     RequiresServices: false,

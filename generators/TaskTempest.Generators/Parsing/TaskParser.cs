@@ -49,6 +49,11 @@ internal static class TaskParser
                 Report(DiagnosticDescriptors.TaskNotConstructible, className, "it is private (or nested in a private type), so the generated code cannot reach it");
             var callbacks = ParseCallbacks(type, className, compilation, Report);
 
+            // Retries and the backoff are inherited like the timeout: the nearest class that sets one decides.
+            int retries = InheritedNamedArgument(type, "Retries") is int r ? r : 0;
+            if (retries is < 0 or > MaxRetries) Report(DiagnosticDescriptors.InvalidRetries, className, retries.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            string? backoffCall = ParseBackoff(type, className, retries, compilation, diagnostics, location);
+
             // The most derived class that declares the process method decides (a derived task may inherit it).
             string processName = InheritedNamedArgument(type, "ProcessMethod") as string is { Length: > 0 } named ? named : KnownNames.ProcessMethod;
             var processMethods = new List<IMethodSymbol>();
@@ -77,7 +82,9 @@ internal static class TaskParser
                 if (ParseParameter(parameter, className, Report) is { } parameterModel) parameters.Add(parameterModel);
             }
 
-            if (diagnostics.Count > 0 || returns is null) return new(null, diagnostics.ToEquatableArray());
+            // Warnings (TT0023) leave the task runnable; an error means nothing is generated for it.
+            if (diagnostics.Any(d => DiagnosticDescriptors.ById(d.Id).DefaultSeverity == DiagnosticSeverity.Error) || returns is null)
+                return new(null, diagnostics.ToEquatableArray());
 
             string typeNamespace = type.ContainingNamespace.IsGlobalNamespace ? "" : type.ContainingNamespace.ToDisplayString();
             var containing = new List<string>();
@@ -96,11 +103,13 @@ internal static class TaskParser
                 Return: returns.Value,
                 Parameters: parameters.ToEquatableArray(),
                 TimeoutTicks: (long)Math.Round(timeoutSeconds * TimeSpan.TicksPerSecond),
+                Retries: retries,
+                BackoffCall: backoffCall,
                 Callbacks: callbacks.ToEquatableArray(),
                 ConstructorArguments: constructorArguments.ToEquatableArray(),
                 RequiresServices: requiresServices,
                 Location: location);
-            return new(model, EquatableArray<DiagnosticInfo>.Empty);
+            return new(model, diagnostics.ToEquatableArray());
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -174,6 +183,7 @@ internal static class TaskParser
                         case KnownNames.AfterSuccessAttribute: kind = CallbackKind.Success; break;
                         case KnownNames.AfterFailureAttribute: kind = CallbackKind.Failure; break;
                         case KnownNames.AfterTimeoutAttribute: kind = CallbackKind.Timeout; break;
+                        case KnownNames.AfterRetriesExhaustedAttribute: kind = CallbackKind.Exhausted; break;
                     }
                 }
                 if (kind is null) continue;
@@ -192,6 +202,61 @@ internal static class TaskParser
         }
         return callbacks;
     }
+
+    /// <summary>The most retries a task may set: more is a typo rather than a plan (the default backoff waits 30 days by then).</summary>
+    private const int MaxRetries = 1000;
+
+    /// <summary>
+    /// The call of the task's [RetryBackoff] method (the nearest class that declares one), with <c>attempt</c> and, when
+    /// it takes it, <c>exception</c>; null for the default backoff. A wrong shape is TT0022, a method on a task that never
+    /// retries TT0023 (a warning: it still builds).
+    /// </summary>
+    private static string? ParseBackoff(INamedTypeSymbol type, string className, int retries, Compilation compilation, List<DiagnosticInfo> diagnostics, LocationInfo? taskLocation)
+    {
+        for (INamedTypeSymbol? current = type; current is not null && current.ToDisplayString() != KnownNames.TempestTask; current = current.BaseType)
+        {
+            var marked = current.GetMembers().OfType<IMethodSymbol>()
+                .Where(m => m.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == KnownNames.RetryBackoffAttribute))
+                .ToList();
+            if (marked.Count == 0) continue;
+            void Report(IMethodSymbol method, string problem) => diagnostics.Add(new DiagnosticInfo(DiagnosticDescriptors.BackoffSignature.Id,
+                LocationInfo.From(method.Locations.FirstOrDefault()) ?? taskLocation, new[] { current.Name, method.Name, problem }.ToEquatableArray()));
+            if (marked.Count > 1)
+            {
+                Report(marked[1], $"is the second [RetryBackoff] method of '{current.Name}' (after '{marked[0].Name}'); a task has one");
+                return null;
+            }
+            var backoff = marked[0];
+            string? problem = BackoffProblem(backoff)
+                ?? (compilation.IsSymbolAccessibleWithin(backoff, compilation.Assembly) ? null : "is not accessible from this project (an internal method of another assembly)");
+            if (problem is not null)
+            {
+                Report(backoff, problem);
+                return null;
+            }
+            if (retries == 0 && SymbolEqualityComparer.Default.Equals(current, type))
+                diagnostics.Add(new DiagnosticInfo(DiagnosticDescriptors.BackoffWithoutRetries.Id,
+                    LocationInfo.From(backoff.Locations.FirstOrDefault()) ?? taskLocation, new[] { className, backoff.Name }.ToEquatableArray()));
+            return $"{WireTypes.Fq(current)}.{Escape(backoff.Name)}(attempt{(backoff.Parameters.Length == 2 ? ", exception" : "")})";
+        }
+        return null;
+    }
+
+    private static string? BackoffProblem(IMethodSymbol method)
+    {
+        if (!method.IsStatic) return "is not static; it runs before any task instance of the next attempt exists";
+        if (method.IsGenericMethod) return "is generic";
+        if (method.ReturnType.ToDisplayString() != "System.TimeSpan") return $"returns '{method.ReturnType.ToDisplayString()}'; it returns the TimeSpan to wait";
+        if (method.DeclaredAccessibility is not (Accessibility.Public or Accessibility.Internal or Accessibility.ProtectedOrInternal))
+            return "is not public or internal, so the generated code cannot call it";
+        bool attemptFirst = method.Parameters.Length >= 1 && method.Parameters[0].Type.SpecialType == SpecialType.System_Int32 && method.Parameters[0].RefKind == RefKind.None;
+        if (!attemptFirst || method.Parameters.Length > 2 || method.Parameters.Length == 2 && (!IsException(method.Parameters[1].Type) || method.Parameters[1].RefKind != RefKind.None))
+            return "must take (int attempt) or (int attempt, Exception? exception)";
+        return null;
+    }
+
+    private static bool IsException(ITypeSymbol type) =>
+        type.WithNullableAnnotation(NullableAnnotation.NotAnnotated).ToDisplayString() == "System.Exception";
 
     private static IEnumerable<IMethodSymbol> OverriddenChain(IMethodSymbol method)
     {
@@ -242,6 +307,12 @@ internal static class TaskParser
         {
             if (method.Parameters.Length > 1 || method.Parameters.Length == 1 && method.Parameters[0].Type.ToDisplayString() != "System.Exception")
                 return "must take one System.Exception parameter, or none";
+        }
+        else if (kind == CallbackKind.Exhausted)
+        {
+            // A timeout may end without an exception, so the parameter is nullable.
+            if (method.Parameters.Length > 1 || method.Parameters.Length == 1 && !IsException(method.Parameters[0].Type))
+                return "must take one 'Exception?' parameter, or none";
         }
         else if (method.Parameters.Length > 0)
         {
