@@ -45,6 +45,13 @@ public class DiagnosticTests
         { "TT0011", "[TempestTask(\" \")] public sealed class T : TempestTask { public void Process() { } }", "[TempestTask(\"t\")] public sealed class T : TempestTask { public void Process() { } }" },
         { "TT0011", "[TempestTask(\"t\\n2026/01/01 00:00:00 [INFO] {forged} <T> success\")] public sealed class T : TempestTask { public void Process() { } }", "[TempestTask(\"t\")] public sealed class T : TempestTask { public void Process() { } }" },
         { "TT0011", "[TempestTask(\"t\\u202e\")] public sealed class T : TempestTask { public void Process() { } }", "[TempestTask(\"t-2\")] public sealed class T : TempestTask { public void Process() { } }" },
+        { "TT0013", "[TempestTask(Retries = 2)] public sealed class T : TempestTask { public void Process() { } [AfterRetriesExhausted] public void GaveUp(int x) { } }", "[TempestTask(Retries = 2)] public sealed class T : TempestTask { public void Process() { } [AfterRetriesExhausted] public void GaveUp(Exception? e) { } }" },
+        { "TT0021", "[TempestTask(Retries = -1)] public sealed class T : TempestTask { public void Process() { } }", "[TempestTask(Retries = 3)] public sealed class T : TempestTask { public void Process() { } }" },
+        { "TT0021", "[TempestTask(Retries = 5000)] public sealed class T : TempestTask { public void Process() { } }", "[TempestTask(Retries = 1000)] public sealed class T : TempestTask { public void Process() { } }" },
+        { "TT0022", "[TempestTask(Retries = 3)] public sealed class T : TempestTask { public void Process() { } [RetryBackoff] public TimeSpan Backoff(int attempt) => TimeSpan.Zero; }", "[TempestTask(Retries = 3)] public sealed class T : TempestTask { public void Process() { } [RetryBackoff] public static TimeSpan Backoff(int attempt) => TimeSpan.Zero; }" },
+        { "TT0022", "[TempestTask(Retries = 3)] public sealed class T : TempestTask { public void Process() { } [RetryBackoff] static TimeSpan Backoff(string attempt) => TimeSpan.Zero; }", "[TempestTask(Retries = 3)] public sealed class T : TempestTask { public void Process() { } [RetryBackoff] internal static TimeSpan Backoff(int attempt, Exception? error) => TimeSpan.Zero; }" },
+        { "TT0022", "[TempestTask(Retries = 3)] public sealed class T : TempestTask { public void Process() { } [RetryBackoff] public static int Backoff(int attempt) => 1; }", "[TempestTask(Retries = 3)] public sealed class T : TempestTask { public void Process() { } [RetryBackoff] public static TimeSpan Backoff(int attempt) => TimeSpan.FromSeconds(1); }" },
+        { "TT0022", "[TempestTask(Retries = 3)] public sealed class T : TempestTask { public void Process() { } [RetryBackoff] public static TimeSpan Fast(int a) => TimeSpan.Zero; [RetryBackoff] public static TimeSpan Slow(int a) => TimeSpan.Zero; }", "[TempestTask(Retries = 3)] public sealed class T : TempestTask { public void Process() { } [RetryBackoff] public static TimeSpan Fast(int a) => TimeSpan.Zero; public static TimeSpan Slow(int a) => TimeSpan.Zero; }" },
     };
 
     [Theory]
@@ -81,6 +88,22 @@ public class DiagnosticTests
 
         Assert.Equal("The task class 'Adder' sets a wire name that holds the character U+000A",
             Assert.Single(result.Diagnostics).GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
+    public void A_backoff_method_on_a_task_without_retries_is_a_warning_and_the_task_still_builds()
+    {
+        var (result, output) = GeneratorHarness.Run(Usings + """
+            [Tempest] public partial class E;
+            [TempestTask] public sealed class Once : TempestTask { public void Process() { } [RetryBackoff] public static TimeSpan Backoff(int attempt) => TimeSpan.Zero; }
+            """);
+
+        var warning = Assert.Single(GeneratorHarness.AllDiagnostics(result, output));
+        Assert.Equal("TT0023", warning.Id);
+        Assert.Equal(DiagnosticSeverity.Warning, warning.Severity);
+        Assert.Equal("The task class 'Once' declares the retry backoff method 'Backoff' but no Retries, so it is never called",
+            warning.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Contains(result.GeneratedTrees, tree => tree.FilePath.EndsWith("OnceMessage.g.cs", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -131,6 +131,41 @@ public class SnapshotTests
     }
 
     [Fact]
+    public void Retries_a_backoff_method_and_exhausted_callbacks_inherited()
+    {
+        var (result, output) = GeneratorHarness.Run("""
+            using System;
+            using TaskTempest;
+
+            namespace Billing;
+
+            [TempestTask(Retries = 5)]
+            public class Charge : TempestTask
+            {
+                public void Process(string invoice) { }
+                [AfterFailure] public void Failed(Exception exception) { }
+                [AfterRetriesExhausted] public void GaveUp(Exception? exception) { }
+                [RetryBackoff] internal static TimeSpan Backoff(int attempt, Exception? exception) => TimeSpan.FromSeconds(attempt * 10);
+            }
+
+            [TempestTask(Retries = 2, TimeoutSeconds = 3)]
+            public sealed class Refund : Charge
+            {
+                [AfterRetriesExhausted] public void Alert() { }
+            }
+
+            [TempestTask(Retries = 1)]
+            public sealed class Receipt : TempestTask
+            {
+                public void Process() { }
+                [RetryBackoff] public static TimeSpan Soon(int attempt) => TimeSpan.FromSeconds(1);
+            }
+            """);
+
+        VerifyClean(result, output);
+    }
+
+    [Fact]
     public void Engine_options_hooks_and_a_derived_engine()
     {
         var (result, output) = GeneratorHarness.Run("""

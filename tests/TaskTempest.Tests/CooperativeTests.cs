@@ -8,7 +8,7 @@ public class CooperativeTests
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(60);
 
-    private static Harness<FiberTestTempest> Fibers(TimeProvider? time = null, TimeSpan? shutdownTimeout = null) =>
+    internal static Harness<FiberTestTempest> Fibers(TimeProvider? time = null, TimeSpan? shutdownTimeout = null) =>
         new(o => new FiberTestTempest(o), (e, n) => e.SubmitSum(n), time, shutdownTimeout);
 
     [Fact]

@@ -30,8 +30,23 @@ public sealed partial class SampleTests
     {
         var main = new RecordingLoggerFactory();
         var engine = new SimpleTempest(Options(main));
+        var (recovers, givesUp, delayed) = SimpleWorkload.SubmitRetriesAndADelay(engine);
         await RunTheMixThenStopAsync(engine, main, "SimpleTask",
-            (count, seed, shortMs, longMs) => SimpleWorkload.Submit(engine, count, new Random(seed), shortMs, longMs));
+            (count, seed, shortMs, longMs) => SimpleWorkload.Submit(engine, count, new Random(seed), shortMs, longMs),
+            () => main.WaitForAsync(lines => lines.Any(l => l.Message.StartsWith($"{{{recovers}}} <FlakyTask> success", StringComparison.Ordinal))
+                && lines.Any(l => l.Message.StartsWith($"{{{givesUp}}} <FlakyTask> failure", StringComparison.Ordinal) && l.Message.EndsWith("(attempt 4 of 4, out of attempts, dead-lettered)", StringComparison.Ordinal))
+                && lines.Any(l => l.Message.StartsWith($"{{{delayed}}} <SimpleTask> success", StringComparison.Ordinal)),
+                "the retried jobs and the delayed one to end"));
+
+        // The retry lines: each failed attempt says what comes next, on the task's own backoff.
+        string Final(string id, int attempt) => Assert.Single(main.Messages, m => m.StartsWith($"{{{id}}} <FlakyTask> failure", StringComparison.Ordinal) && m.Contains($"(attempt {attempt} of 4", StringComparison.Ordinal));
+        Assert.EndsWith("(attempt 1 of 4, retry in 0.2 s)", Final(recovers, 1), StringComparison.Ordinal);
+        Assert.EndsWith("(attempt 2 of 4, retry in 0.4 s)", Final(recovers, 2), StringComparison.Ordinal);
+        Assert.EndsWith("(attempt 3 of 4, retry in 0.6 s)", Final(givesUp, 3), StringComparison.Ordinal);
+        var dead = Assert.Single(((TaskTempest.Queues.TempestMemoryQueue)engine.Queue).DeadLetters, d => d.Message.Id == givesUp);
+        Assert.Equal("out of attempts (attempt 4 of 4); last error System.InvalidOperationException: failed on attempt 4", dead.Reason);
+        // The delayed job ran once (that it waits its second is SubmitterTests' to show, on a fake clock).
+        Assert.Single(main.Messages, m => m == $"{{{delayed}}} <SimpleTask> started");
     }
 
     [Fact]
@@ -49,12 +64,13 @@ public sealed partial class SampleTests
     /// their end, then stops while five long jobs run, so they are aborted within the half-second bound.
     /// </summary>
     private static async Task RunTheMixThenStopAsync(TempestEngine engine, RecordingLoggerFactory main, string taskName,
-        Func<int, int, int, int, IReadOnlyList<string>> submit)
+        Func<int, int, int, int, IReadOnlyList<string>> submit, Func<Task>? alsoEnded = null)
     {
         var ids = submit(60, 20101, 5, 10_000);
         var run = engine.RunAsync();
 
-        await main.WaitForAsync(lines => FinalLines(lines).Count == ids.Count, "all 60 jobs to end");
+        await main.WaitForAsync(lines => ids.All(FinalLines(lines).ContainsKey), "all 60 jobs to end");
+        if (alsoEnded is not null) await alsoEnded();
         submit(10, 7, 10_000, 10_000);
         await main.WaitForAsync(lines => lines.Count(l => l.Message.EndsWith($"<{taskName}> started", StringComparison.Ordinal)) >= ids.Count + 5, "five more jobs to start");
         engine.Stop();
@@ -97,15 +113,23 @@ public sealed partial class SampleTests
         Assert.DoesNotContain(main.Lines, l => l.Level >= Microsoft.Extensions.Logging.LogLevel.Error);
     }
 
-    /// <summary>Every id with a started line has exactly one final line, and no final line lacks its start.</summary>
+    /// <summary>
+    /// Per attempt: every started attempt of an id has exactly one final line, and no final line lacks its start. A job
+    /// runs again only when retried, and then each of its failed attempts' lines numbers itself: 1, 2, ... in order.
+    /// </summary>
     private static void AssertEveryStartedTaskEndedOnce(IReadOnlyList<LogLine> lines)
     {
-        var started = lines.Select(l => StartedLine().Match(l.Message)).Where(m => m.Success).Select(m => m.Groups["id"].Value).ToList();
-        var finals = lines.Select(l => FinalLine().Match(l.Message)).Where(m => m.Success).Select(m => m.Groups["id"].Value).ToList();
-        Assert.Equal(started.Count, started.Distinct().Count());
-        var endedTwice = finals.GroupBy(id => id).Where(g => g.Count() > 1).Select(g => g.Key).ToList();
-        Assert.True(endedTwice.Count == 0, "ended twice: " + string.Join(", ", endedTwice));
-        Assert.Equal(started.Order(StringComparer.Ordinal), finals.Order(StringComparer.Ordinal));
+        var started = lines.Select(l => StartedLine().Match(l.Message)).Where(m => m.Success).GroupBy(m => m.Groups["id"].Value).ToDictionary(g => g.Key, g => g.Count());
+        var finals = lines.Select(l => FinalLine().Match(l.Message)).Where(m => m.Success).GroupBy(m => m.Groups["id"].Value).ToDictionary(g => g.Key, g => g.ToList());
+        Assert.Equal(started.Keys.Order(StringComparer.Ordinal), finals.Keys.Order(StringComparer.Ordinal));
+        var mismatched = started.Where(s => finals[s.Key].Count != s.Value).Select(s => $"{s.Key} started {s.Value} times, ended {finals[s.Key].Count}").ToList();
+        Assert.True(mismatched.Count == 0, string.Join("; ", mismatched));
+        foreach (var (id, ends) in finals)
+        {
+            if (ends.Count == 1) continue;
+            var attempts = ends.Where(m => m.Groups["attempt"].Success).Select(m => int.Parse(m.Groups["attempt"].Value, System.Globalization.CultureInfo.InvariantCulture)).ToList();
+            Assert.True(attempts.SequenceEqual(Enumerable.Range(1, attempts.Count)), $"{id} ended attempts {string.Join(",", attempts)}");
+        }
     }
 
     private static Dictionary<string, string> FinalLines(IReadOnlyList<LogLine> lines) =>
@@ -115,6 +139,6 @@ public sealed partial class SampleTests
     [GeneratedRegex(@"^\{(?<id>[0-9a-z]{16})\} <\w+> started$")]
     private static partial Regex StartedLine();
 
-    [GeneratedRegex(@"^\{(?<id>[0-9a-z]{16})\} <\w+> (?<status>success|failure|timeout) \d+\.\d{4}$|^\{(?<id>[0-9a-z]{16})\} <\w+> (?<status>aborted)$")]
+    [GeneratedRegex(@"^\{(?<id>[0-9a-z]{16})\} <\w+> (?<status>success|failure|timeout) \d+\.\d{4}( \(attempt (?<attempt>\d+) of \d+, [^)]+\))?$|^\{(?<id>[0-9a-z]{16})\} <\w+> (?<status>aborted)$")]
     private static partial Regex FinalLine();
 }

@@ -2,7 +2,7 @@
 #nullable enable
 
 [global::System.CodeDom.Compiler.GeneratedCode("TaskTempest.Generators", "{version}")]
-partial class KindsTempest : global::TaskTempest.TempestEngine
+partial class KindsTempest : global::TaskTempest.TempestEngine, global::TaskTempest.ITempestSubmitter<global::KindsTempest.Submitter>
 {
     private static readonly global::TaskTempest.TempestEngineConfiguration s_tempestConfiguration = new()
     {
@@ -50,6 +50,73 @@ partial class KindsTempest : global::TaskTempest.TempestEngine
     /// <returns>The job's id.</returns>
     internal global::System.Threading.Tasks.ValueTask<string> SubmitKindsAsync(long l, short s, sbyte sb, byte b, uint ui, ulong ul, ushort us, float f, double d, decimal m, bool flag, char c, string text, string? maybeText, global::System.Guid g, global::System.DateTime dt, global::System.DateTimeOffset dto, global::System.TimeSpan ts, global::Shade shade, int? maybe, int[] numbers, global::System.Collections.Generic.List<string> names, global::Shade?[]? shades, int @class = (int)(5), string label = "x\"y", double ratio = (double)(0.5), global::Shade defaultShade = (global::Shade)(1), int? nothing = default, global::System.Threading.CancellationToken cancellationToken = default) =>
         SubmitAsync(new global::TaskTempest.Generated.KindsMessage(l, s, sb, b, ui, ul, us, f, d, m, flag, c, text, maybeText, g, dt, dto, ts, shade, maybe, numbers, names, shades, @class, label, ratio, defaultShade, nothing), cancellationToken);
+
+    /// <summary>A submitter whose jobs run no sooner than <paramref name="delay"/> after each submit: the queue holds them until then, and no worker waits.</summary>
+    public Submitter After(global::System.TimeSpan delay) => new(this, default(global::TaskTempest.TempestSubmitOptions).After(delay));
+
+    /// <summary>A submitter whose jobs run no sooner than <paramref name="runAt"/>: the queue holds them until then, and no worker waits.</summary>
+    public Submitter At(global::System.DateTimeOffset runAt) => new(this, default(global::TaskTempest.TempestSubmitOptions).At(runAt));
+
+    /// <summary>Collects submits and sends them to the queue in one call at <c>FlushAsync</c> (or when disposed): <c>await using var batch = engine.Batch();</c></summary>
+    public BatchSubmitter Batch() => new(this, default);
+
+    global::TaskTempest.TempestSubmitOptions global::TaskTempest.ITempestSubmitter<Submitter>.SubmitOptions => default;
+
+    Submitter global::TaskTempest.ITempestSubmitter<Submitter>.WithSubmitOptions(global::TaskTempest.TempestSubmitOptions options) => new(this, options);
+
+    /// <summary>This engine's <c>Submit{Task}</c> methods with options: a delay, a run-at, a batch, or a package's target.</summary>
+    public class Submitter : global::TaskTempest.TempestSubmitter, global::TaskTempest.ITempestSubmitter<Submitter>
+    {
+        private readonly global::KindsTempest _engine;
+
+        internal Submitter(global::KindsTempest engine, global::TaskTempest.TempestSubmitOptions options) : base(engine, options) => _engine = engine;
+
+        /// <summary>This submitter's jobs, to run no sooner than <paramref name="delay"/> after each submit.</summary>
+        public Submitter After(global::System.TimeSpan delay) => new(_engine, SubmitOptions.After(delay));
+
+        /// <summary>This submitter's jobs, to run no sooner than <paramref name="runAt"/>.</summary>
+        public Submitter At(global::System.DateTimeOffset runAt) => new(_engine, SubmitOptions.At(runAt));
+
+        /// <summary>A batch of this submitter's jobs, sent in one call at <c>FlushAsync</c> (or when disposed).</summary>
+        public BatchSubmitter Batch() => new(_engine, SubmitOptions);
+
+        Submitter global::TaskTempest.ITempestSubmitter<Submitter>.WithSubmitOptions(global::TaskTempest.TempestSubmitOptions options) => new(_engine, options);
+
+        /// <summary>Queues a <see cref="global::Kinds"/> job with this submitter's options; a worker will call its <c>Process(l, s, sb, b, ui, ul, us, f, d, m, flag, c, text, maybeText, g, dt, dto, ts, shade, maybe, numbers, names, shades, class, label, ratio, defaultShade, nothing)</c>.</summary>
+        /// <returns>The job's id, as the main log and the task log print it.</returns>
+        internal string SubmitKinds(long l, short s, sbyte sb, byte b, uint ui, ulong ul, ushort us, float f, double d, decimal m, bool flag, char c, string text, string? maybeText, global::System.Guid g, global::System.DateTime dt, global::System.DateTimeOffset dto, global::System.TimeSpan ts, global::Shade shade, int? maybe, int[] numbers, global::System.Collections.Generic.List<string> names, global::Shade?[]? shades, int @class = (int)(5), string label = "x\"y", double ratio = (double)(0.5), global::Shade defaultShade = (global::Shade)(1), int? nothing = default) =>
+            Submit(new global::TaskTempest.Generated.KindsMessage(l, s, sb, b, ui, ul, us, f, d, m, flag, c, text, maybeText, g, dt, dto, ts, shade, maybe, numbers, names, shades, @class, label, ratio, defaultShade, nothing));
+
+        /// <summary>Queues a <see cref="global::Kinds"/> job with this submitter's options without blocking on the queue.</summary>
+        /// <returns>The job's id.</returns>
+        internal global::System.Threading.Tasks.ValueTask<string> SubmitKindsAsync(long l, short s, sbyte sb, byte b, uint ui, ulong ul, ushort us, float f, double d, decimal m, bool flag, char c, string text, string? maybeText, global::System.Guid g, global::System.DateTime dt, global::System.DateTimeOffset dto, global::System.TimeSpan ts, global::Shade shade, int? maybe, int[] numbers, global::System.Collections.Generic.List<string> names, global::Shade?[]? shades, int @class = (int)(5), string label = "x\"y", double ratio = (double)(0.5), global::Shade defaultShade = (global::Shade)(1), int? nothing = default, global::System.Threading.CancellationToken cancellationToken = default) =>
+            SubmitAsync(new global::TaskTempest.Generated.KindsMessage(l, s, sb, b, ui, ul, us, f, d, m, flag, c, text, maybeText, g, dt, dto, ts, shade, maybe, numbers, names, shades, @class, label, ratio, defaultShade, nothing), cancellationToken);
+    }
+
+    /// <summary>
+    /// Submits collected here, each with its id at once, and sent together in one call to the queue by
+    /// <see cref="FlushAsync"/>, <see cref="Flush"/> or disposal (which sends whatever was not flushed yet).
+    /// </summary>
+    public sealed class BatchSubmitter : Submitter, global::System.IDisposable, global::System.IAsyncDisposable
+    {
+        internal BatchSubmitter(global::KindsTempest engine, global::TaskTempest.TempestSubmitOptions options) : base(engine, options.WithNewBatch(engine)) { }
+
+        /// <summary>Jobs submitted and not yet flushed.</summary>
+        public int Count => SubmitOptions.Batch!.Count;
+
+        /// <summary>Sends every job submitted since the last flush in one call; a failed flush keeps them for the next.</summary>
+        public global::System.Threading.Tasks.ValueTask FlushAsync(global::System.Threading.CancellationToken cancellationToken = default) =>
+            SubmitOptions.Batch!.FlushAsync(cancellationToken);
+
+        /// <summary>Sends every job submitted since the last flush, blocking until the queue has them.</summary>
+        public void Flush() => SubmitOptions.Batch!.Flush();
+
+        /// <summary>Sends what was not flushed yet.</summary>
+        public void Dispose() => Flush();
+
+        /// <summary>Sends what was not flushed yet.</summary>
+        public global::System.Threading.Tasks.ValueTask DisposeAsync() => FlushAsync();
+    }
 
     /// <inheritdoc/>
     protected override global::TaskTempest.TempestMessage? ReadMessage(string taskName, ref global::System.Text.Json.Utf8JsonReader reader)

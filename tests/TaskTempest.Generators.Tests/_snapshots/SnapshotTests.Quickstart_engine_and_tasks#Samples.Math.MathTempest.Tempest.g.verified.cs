@@ -4,7 +4,7 @@
 namespace Samples.Math;
 
 [global::System.CodeDom.Compiler.GeneratedCode("TaskTempest.Generators", "{version}")]
-partial class MathTempest : global::TaskTempest.TempestEngine
+partial class MathTempest : global::TaskTempest.TempestEngine, global::TaskTempest.ITempestSubmitter<global::Samples.Math.MathTempest.Submitter>
 {
     private static readonly global::TaskTempest.TempestEngineConfiguration s_tempestConfiguration = new()
     {
@@ -72,6 +72,93 @@ partial class MathTempest : global::TaskTempest.TempestEngine
     /// <returns>The job's id.</returns>
     public global::System.Threading.Tasks.ValueTask<string> SubmitFibonacciAsync(int n, global::System.Threading.CancellationToken cancellationToken = default) =>
         SubmitAsync(new global::TaskTempest.Generated.Samples.Math.FibonacciMessage(n), cancellationToken);
+
+    /// <summary>A submitter whose jobs run no sooner than <paramref name="delay"/> after each submit: the queue holds them until then, and no worker waits.</summary>
+    public Submitter After(global::System.TimeSpan delay) => new(this, default(global::TaskTempest.TempestSubmitOptions).After(delay));
+
+    /// <summary>A submitter whose jobs run no sooner than <paramref name="runAt"/>: the queue holds them until then, and no worker waits.</summary>
+    public Submitter At(global::System.DateTimeOffset runAt) => new(this, default(global::TaskTempest.TempestSubmitOptions).At(runAt));
+
+    /// <summary>Collects submits and sends them to the queue in one call at <c>FlushAsync</c> (or when disposed): <c>await using var batch = engine.Batch();</c></summary>
+    public BatchSubmitter Batch() => new(this, default);
+
+    global::TaskTempest.TempestSubmitOptions global::TaskTempest.ITempestSubmitter<Submitter>.SubmitOptions => default;
+
+    Submitter global::TaskTempest.ITempestSubmitter<Submitter>.WithSubmitOptions(global::TaskTempest.TempestSubmitOptions options) => new(this, options);
+
+    /// <summary>This engine's <c>Submit{Task}</c> methods with options: a delay, a run-at, a batch, or a package's target.</summary>
+    public class Submitter : global::TaskTempest.TempestSubmitter, global::TaskTempest.ITempestSubmitter<Submitter>
+    {
+        private readonly global::Samples.Math.MathTempest _engine;
+
+        internal Submitter(global::Samples.Math.MathTempest engine, global::TaskTempest.TempestSubmitOptions options) : base(engine, options) => _engine = engine;
+
+        /// <summary>This submitter's jobs, to run no sooner than <paramref name="delay"/> after each submit.</summary>
+        public Submitter After(global::System.TimeSpan delay) => new(_engine, SubmitOptions.After(delay));
+
+        /// <summary>This submitter's jobs, to run no sooner than <paramref name="runAt"/>.</summary>
+        public Submitter At(global::System.DateTimeOffset runAt) => new(_engine, SubmitOptions.At(runAt));
+
+        /// <summary>A batch of this submitter's jobs, sent in one call at <c>FlushAsync</c> (or when disposed).</summary>
+        public BatchSubmitter Batch() => new(_engine, SubmitOptions);
+
+        Submitter global::TaskTempest.ITempestSubmitter<Submitter>.WithSubmitOptions(global::TaskTempest.TempestSubmitOptions options) => new(_engine, options);
+
+        /// <summary>Queues a <see cref="global::Samples.Math.Adder"/> job with this submitter's options; a worker will call its <c>Process(a, b)</c>.</summary>
+        /// <returns>The job's id, as the main log and the task log print it.</returns>
+        public string SubmitAdder(int a, int b) =>
+            Submit(new global::TaskTempest.Generated.Samples.Math.AdderMessage(a, b));
+
+        /// <summary>Queues a <see cref="global::Samples.Math.Adder"/> job with this submitter's options without blocking on the queue.</summary>
+        /// <returns>The job's id.</returns>
+        public global::System.Threading.Tasks.ValueTask<string> SubmitAdderAsync(int a, int b, global::System.Threading.CancellationToken cancellationToken = default) =>
+            SubmitAsync(new global::TaskTempest.Generated.Samples.Math.AdderMessage(a, b), cancellationToken);
+
+        /// <summary>Queues a <see cref="global::Samples.Math.Averager"/> job with this submitter's options; a worker will call its <c>Process(numbers)</c>.</summary>
+        /// <returns>The job's id, as the main log and the task log print it.</returns>
+        public string SubmitAverager(params int[] numbers) =>
+            Submit(new global::TaskTempest.Generated.Samples.Math.AveragerMessage(numbers));
+
+        /// <summary>Queues a <see cref="global::Samples.Math.Averager"/> job with this submitter's options without blocking on the queue.</summary>
+        /// <returns>The job's id.</returns>
+        public global::System.Threading.Tasks.ValueTask<string> SubmitAveragerAsync(int[]? numbers = null, global::System.Threading.CancellationToken cancellationToken = default) =>
+            SubmitAsync(new global::TaskTempest.Generated.Samples.Math.AveragerMessage(numbers ?? []), cancellationToken);
+
+        /// <summary>Queues a <see cref="global::Samples.Math.Fibonacci"/> job with this submitter's options; a worker will call its <c>Process(n)</c>.</summary>
+        /// <returns>The job's id, as the main log and the task log print it.</returns>
+        public string SubmitFibonacci(int n) =>
+            Submit(new global::TaskTempest.Generated.Samples.Math.FibonacciMessage(n));
+
+        /// <summary>Queues a <see cref="global::Samples.Math.Fibonacci"/> job with this submitter's options without blocking on the queue.</summary>
+        /// <returns>The job's id.</returns>
+        public global::System.Threading.Tasks.ValueTask<string> SubmitFibonacciAsync(int n, global::System.Threading.CancellationToken cancellationToken = default) =>
+            SubmitAsync(new global::TaskTempest.Generated.Samples.Math.FibonacciMessage(n), cancellationToken);
+    }
+
+    /// <summary>
+    /// Submits collected here, each with its id at once, and sent together in one call to the queue by
+    /// <see cref="FlushAsync"/>, <see cref="Flush"/> or disposal (which sends whatever was not flushed yet).
+    /// </summary>
+    public sealed class BatchSubmitter : Submitter, global::System.IDisposable, global::System.IAsyncDisposable
+    {
+        internal BatchSubmitter(global::Samples.Math.MathTempest engine, global::TaskTempest.TempestSubmitOptions options) : base(engine, options.WithNewBatch(engine)) { }
+
+        /// <summary>Jobs submitted and not yet flushed.</summary>
+        public int Count => SubmitOptions.Batch!.Count;
+
+        /// <summary>Sends every job submitted since the last flush in one call; a failed flush keeps them for the next.</summary>
+        public global::System.Threading.Tasks.ValueTask FlushAsync(global::System.Threading.CancellationToken cancellationToken = default) =>
+            SubmitOptions.Batch!.FlushAsync(cancellationToken);
+
+        /// <summary>Sends every job submitted since the last flush, blocking until the queue has them.</summary>
+        public void Flush() => SubmitOptions.Batch!.Flush();
+
+        /// <summary>Sends what was not flushed yet.</summary>
+        public void Dispose() => Flush();
+
+        /// <summary>Sends what was not flushed yet.</summary>
+        public global::System.Threading.Tasks.ValueTask DisposeAsync() => FlushAsync();
+    }
 
     /// <inheritdoc/>
     protected override global::TaskTempest.TempestMessage? ReadMessage(string taskName, ref global::System.Text.Json.Utf8JsonReader reader)

@@ -210,3 +210,77 @@ public sealed class CountingFakeTime : FakeTimeProvider
         return timer;
     }
 }
+
+/// <summary>A memory queue behind the acknowledging interface alone: it states no Delays, so it takes no delayed submit and no retry.</summary>
+public sealed class AcknowledgingOnlyQueue(TempestMemoryQueue inner) : IAcknowledgingTempestQueue
+{
+    public ValueTask EnqueueAsync(TempestMessage message, CancellationToken cancellationToken = default) => inner.EnqueueAsync(message, cancellationToken);
+    public ValueTask<TempestMessage?> DequeueAsync(CancellationToken cancellationToken) => inner.DequeueAsync(cancellationToken);
+    public ValueTask AcknowledgeAsync(TempestMessage message, CancellationToken cancellationToken = default) => inner.AcknowledgeAsync(message, cancellationToken);
+    public ValueTask ReturnAsync(TempestMessage message, CancellationToken cancellationToken = default) => inner.ReturnAsync(message, cancellationToken);
+    public ValueTask DeadLetterAsync(TempestMessage message, string reason, CancellationToken cancellationToken = default) => inner.DeadLetterAsync(message, reason, cancellationToken);
+}
+
+/// <summary>Counts how submits reach the queue (one by one, or in batches and how big), and can fail its next batch.</summary>
+public sealed class SubmitCountingQueue(TempestMemoryQueue inner) : ITempestQueue
+{
+    private readonly ConcurrentQueue<int> _batches = new();
+    private int _singles;
+
+    public int Singles => Volatile.Read(ref _singles);
+    public IReadOnlyCollection<int> Batches => _batches;
+    public bool FailNextBatch { get; set; }
+    public TempestMemoryQueue Inner => inner;
+
+    public TempestQueueFeatures Features => inner.Features;
+
+    public ValueTask EnqueueAsync(TempestMessage message, CancellationToken cancellationToken = default)
+    {
+        Interlocked.Increment(ref _singles);
+        return inner.EnqueueAsync(message, cancellationToken);
+    }
+
+    public ValueTask EnqueueBatchAsync(IReadOnlyList<TempestMessage> messages, CancellationToken cancellationToken = default)
+    {
+        if (FailNextBatch)
+        {
+            FailNextBatch = false;
+            throw new IOException("queue server went away");
+        }
+        _batches.Enqueue(messages.Count);
+        return inner.EnqueueBatchAsync(messages, cancellationToken);
+    }
+
+    public ValueTask<TempestMessage?> DequeueAsync(CancellationToken cancellationToken) => inner.DequeueAsync(cancellationToken);
+}
+
+/// <summary>A package's submit target, as PostgreSQL's transaction-bound one will be: it records what it is given.</summary>
+public sealed class RecordingTarget(TempestQueueFeatures features) : ITempestSubmitTarget
+{
+    private readonly ConcurrentQueue<TempestMessage> _messages = new();
+    private int _batches;
+
+    public IReadOnlyCollection<TempestMessage> Messages => _messages;
+    public int Batches => Volatile.Read(ref _batches);
+    public TempestQueueFeatures Features => features;
+
+    public ValueTask EnqueueAsync(TempestMessage message, CancellationToken cancellationToken = default)
+    {
+        _messages.Enqueue(message);
+        return default;
+    }
+
+    public ValueTask EnqueueBatchAsync(IReadOnlyList<TempestMessage> messages, CancellationToken cancellationToken = default)
+    {
+        Interlocked.Increment(ref _batches);
+        foreach (var message in messages) _messages.Enqueue(message);
+        return default;
+    }
+}
+
+/// <summary>How a package adds a way to submit that keeps every typed Submit method (here: to a target of its own).</summary>
+public static class RecordingTargetSubmitting
+{
+    public static TSubmitter To<TSubmitter>(this ITempestSubmitter<TSubmitter> submitter, ITempestSubmitTarget target) where TSubmitter : TempestSubmitter =>
+        submitter.WithSubmitOptions(submitter.SubmitOptions with { Target = target });
+}
