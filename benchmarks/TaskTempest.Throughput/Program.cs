@@ -12,6 +12,8 @@ using TaskTempest.Throughput.Contenders;
 //       peak working set, a markdown table.
 //   ... -- limit [jobs] [rounds]                    the comparison's quick part: Channels, Dataflow, TaskTempest threads and fibers, log lines off
 //   ... -- fibers [noopJobs] [ioJobs] [rounds]      cooperative against thread-pool mode at equal concurrency (see Fibers.cs)
+//   ... -- submit [jobs] [rounds]                   jobs submitted per second, one by one and in batches of 100 and 1,000,
+//       into the memory queue and the leasing memory queue, no workers (see Submits.cs); default 500,000 jobs, 5 rounds
 //   ... -- profile-threads [jobs]                   TaskTempest's thread-pool mode alone, pre-filled, 3 runs, for a profiler
 //   ... -- aot-start <MathTempest binary> [runs]    NativeAOT start-up to the first success line, 10 runs (see AotStart.cs);
 //       publish the binary first: dotnet publish samples/MathTempest -c Release -r linux-x64 -o /tmp/mathaot
@@ -29,6 +31,13 @@ switch (args)
         var profiled = new TaskTempestEngine(fibers: false, logFiles: false, Arg(1, 5_000_000));
         for (int i = 0; i < 3; i++) Console.WriteLine($"{profiled.Jobs / (await profiled.RunAsync(profiled.Jobs, prefilled: true)).TotalSeconds:N0} jobs/s");
         break;
+
+    case ["submit", ..]:
+    {
+        int jobs = Arg(1, 500_000), rounds = Arg(2, 5);
+        Submits.Run(jobs, rounds, $"{Run} submit {jobs} {rounds}");
+        break;
+    }
 
     case ["fibers", ..]:
         await Fibers.RunAsync(Arg(1, 1_000_000), Arg(2, 20_000), Arg(3, 5));

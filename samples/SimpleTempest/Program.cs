@@ -5,6 +5,7 @@ using TaskTempest.Samples.Simple;
 int count = args.Length > 0 && int.TryParse(args[0], out int n) ? n : 5000;
 var engine = SimpleTempest.Default;
 SimpleWorkload.Submit(engine, count, Random.Shared);
+SimpleWorkload.SubmitRetriesAndADelay(engine); // retried jobs and a delayed one: see the "(attempt 1 of 4, retry in 0.2 s)" lines
 Console.WriteLine($"{engine.Name}: {count} jobs submitted; logs in {engine.Name}.log and {engine.Name}.task.log. Ctrl+C to stop.");
 var result = engine.Run();
 Console.WriteLine(result);

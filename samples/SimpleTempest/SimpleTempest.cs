@@ -37,6 +37,26 @@ public sealed class SimpleTask : TempestTask
     }
 }
 
+/// <summary>
+/// Fails its first <c>failures</c> attempts, then succeeds. Three retries, a fifth of a second times the attempt apart
+/// (its own backoff; the default waits 16 s and more): a job that fails four times goes to the dead letters.
+/// </summary>
+[TempestTask(Retries = 3)]
+public sealed class FlakyTask : TempestTask
+{
+    public void Process(int failures)
+    {
+        TaskLogger.ZLogInformation($"attempt {Attempt}");
+        if (Attempt <= failures) throw new InvalidOperationException($"failed on attempt {Attempt}");
+    }
+
+    [RetryBackoff]
+    public static TimeSpan Backoff(int attempt) => TimeSpan.FromMilliseconds(200 * attempt);
+
+    [AfterRetriesExhausted]
+    public void GaveUp(Exception? exception) => TaskLogger.ZLogWarning($"out of attempts: {exception?.Message}");
+}
+
 /// <summary>The random mix of jobs, shared by the program and its tests.</summary>
 public static class SimpleWorkload
 {
@@ -54,4 +74,13 @@ public static class SimpleWorkload
         }
         return ids;
     }
+
+    /// <summary>
+    /// One job that succeeds on its third attempt, one that runs out of its four, and one delayed by a second:
+    /// the ids of the three.
+    /// </summary>
+    public static (string Recovers, string GivesUp, string Delayed) SubmitRetriesAndADelay(SimpleTempest engine) =>
+        (engine.SubmitFlakyTask(failures: 2),
+         engine.SubmitFlakyTask(failures: 9),
+         engine.After(TimeSpan.FromSeconds(1)).SubmitSimpleTask(10, fail: false, callbackFails: false));
 }
