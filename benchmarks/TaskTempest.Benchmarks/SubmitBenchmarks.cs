@@ -18,17 +18,22 @@ public class SubmitBenchmarks
 
     private readonly TempestMemoryQueue _queue = new();
     private BenchTempest _engine = null!;
+    private BenchTempest.BatchSubmitter _batch = null!;
+    private int _batched;
 
     /// <summary>One engine on one queue for every iteration, warmed up (see <see cref="WarmUp"/>).</summary>
     [GlobalSetup]
     public void Setup()
     {
         _engine = new BenchTempest(new TempestOptions { Queue = _queue, HandleSignals = false });
+        _batch = _engine.Batch();
         WarmUp.Run(() =>
         {
             for (int i = 0; i < Batch; i++) Submit();
             Drain();
             for (int i = 0; i < Batch; i++) SubmitAndDequeue();
+            for (int i = 0; i < Batch; i++) SubmitInBatchesOf100();
+            Drain();
         });
     }
 
@@ -52,10 +57,23 @@ public class SubmitBenchmarks
         return dequeued.Result;
     }
 
+    /// <summary>
+    /// <c>batch.SubmitAdder(1, 2)</c> into one <c>engine.Batch()</c>, flushed every 100 submits: the same message and id,
+    /// collected, then handed to the queue in one <c>EnqueueBatchAsync</c> per 100.
+    /// </summary>
+    [Benchmark]
+    public string SubmitInBatchesOf100()
+    {
+        string id = _batch.SubmitAdder(1, 2);
+        if (++_batched % 100 == 0) _batch.Flush();
+        return id;
+    }
+
     /// <summary>Empties the queue after each iteration (not measured).</summary>
     [IterationCleanup]
     public void Drain()
     {
+        _batch.Flush();
         while (_queue.Count > 0)
         {
             var dequeued = _queue.DequeueAsync(CancellationToken.None);

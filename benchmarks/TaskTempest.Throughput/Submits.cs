@@ -67,7 +67,7 @@ internal static class Submits
             for (int i = 0; i < jobs; i++)
             {
                 batch.SubmitNoOp(i, i);
-                if (batch.Count == batchSize) batch.Flush();
+                if ((i + 1) % batchSize == 0) batch.Flush();
             }
             batch.Flush();
         }

@@ -42,7 +42,7 @@ public sealed class TempestBatch
         {
             if (_messages.Count == 0) return;
             sending = _messages;
-            _messages = [];
+            _messages = new List<TempestMessage>(sending.Count); // a batch flushed every N submits keeps its size: no regrowth
         }
         try
         {
