@@ -20,6 +20,9 @@ public abstract class TempestMessage
     /// <summary>Set by the parser when the text had no id and one was made for it.</summary>
     internal bool IdWasAssigned { get; set; }
 
+    /// <summary>Whether the run that just failed will be retried (<see cref="TempestTask.WillRetry"/>); set before its callbacks.</summary>
+    internal bool WillRetry { get; set; }
+
     /// <summary>The task's name on the wire (its class name unless set in <see cref="TempestTaskAttribute"/>).</summary>
     public string TaskName { get; }
 

@@ -25,7 +25,7 @@ public abstract class TempestTask
     /// callbacks run, so that they can tell a retried attempt from the last one (then the after-retries-exhausted
     /// callbacks run too). False while <c>Process</c> runs and after a success.
     /// </summary>
-    public bool WillRetry { get; internal set; }
+    public bool WillRetry => Message.WillRetry; // kept on the message, in its padding: a task instance per job stays as small
 
     /// <summary>The task's name on the wire.</summary>
     public string TaskName => Message.TaskName;

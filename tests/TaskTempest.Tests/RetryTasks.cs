@@ -8,7 +8,7 @@ public sealed class Flaky : TempestTask
 {
     public void Process(int failures)
     {
-        Recorder.Step(TaskId, $"run{Attempt}");
+        Recorder.Step(TaskId, $"run{Attempt}" + (WillRetry ? " (WillRetry set while running!)" : ""));
         if (Attempt <= failures) throw new InvalidOperationException($"fail {Attempt}");
     }
 

@@ -45,6 +45,7 @@ internal sealed class JobLifecycle
         // Ids and wire names go into every line of a job unescaped: they are log-safe by construction
         // (TempestId.IsAcceptable for ids from outside, TT0011 for wire names).
         Debug.Assert(LogText.IsClean(message.Id) && LogText.IsClean(message.TaskName));
+        message.WillRetry = false; // a retried message comes back as the same object on the memory queue
         _main.ZLogInformation($"{{{message.Id}}} <{message.TaskName}> started");
         if (_taskEvents) RaiseTaskEvent(message, null, TimeSpan.Zero);
     }
@@ -82,11 +83,8 @@ internal sealed class JobLifecycle
     public void End(TempestMessage message, TempestTask? task, TempestTaskStatus status, Exception? error, double seconds)
     {
         var plan = status == TempestTaskStatus.Success ? default : PlanAfterFailure(message, error);
-        if (task is not null)
-        {
-            task.WillRetry = plan.WillRetry;
-            message.RunCallbacks(task, status, error, _callbackFailed);
-        }
+        message.WillRetry = plan.WillRetry;
+        if (task is not null) message.RunCallbacks(task, status, error, _callbackFailed);
         Record(message, status, error, plan);
         switch (status)
         {
