@@ -1,8 +1,40 @@
 namespace TaskTempest.PostgreSql;
 
-/// <summary>Settings of a <c>TempestPostgreSqlQueue</c>.</summary>
+/// <summary>Settings of a <see cref="TempestPostgreSqlQueue"/>.</summary>
 public sealed class TempestPostgreSqlOptions
 {
-    /// <summary>The schema that holds the queue's tables (created if missing). Default: <c>tempest</c>.</summary>
+    /// <summary>The schema that holds the queue's tables, created and migrated at first use (see
+    /// <see cref="TempestPostgreSqlSchema"/>). A lower-case identifier; default <c>tempest</c>.</summary>
     public string Schema { get; set; } = "tempest";
+
+    /// <summary>The named queue this instance enqueues to and claims from (the envelope's queue wins at enqueue); default <c>default</c>.</summary>
+    public string QueueName { get; set; } = "default";
+
+    /// <summary>How long a claim or a heartbeat holds a lease, on the server's clock. Default 30 s; the engine beats every third of it.</summary>
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>A message whose lease expired this many times is poison and goes to the dead letters. Default 3.</summary>
+    public int MaxLeaseExpiries { get; set; } = 3;
+
+    /// <summary>How often an idle claim looks again for due jobs (jobs written by other processes, delays that came
+    /// due), with up to a fifth more at random so that idle workers do not poll together. Default 1 s. A job this
+    /// process enqueues wakes its own waiting claims at once.</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Whether <c>RecordAsync</c> keeps the recent failed runs (failures and timeouts) for the inspector. Default true.</summary>
+    public bool KeepRecentFailures { get; set; } = true;
+
+    /// <summary>The clock of the poll waits (never of leases or run-ats: those are the server's). Default <see cref="TimeProvider.System"/>.</summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    internal void Validate()
+    {
+        if (!TempestPostgreSqlSchema.IsIdentifier(Schema))
+            throw new ArgumentException($"The schema name '{Schema}' is not a lower-case identifier (a-z, 0-9, _; at most 63; not starting with a digit).", nameof(Schema));
+        ArgumentException.ThrowIfNullOrWhiteSpace(QueueName);
+        if (LeaseDuration <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(LeaseDuration), LeaseDuration, "The lease must be positive.");
+        if (MaxLeaseExpiries < 1) throw new ArgumentOutOfRangeException(nameof(MaxLeaseExpiries), MaxLeaseExpiries, "At least 1.");
+        if (PollInterval <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(PollInterval), PollInterval, "The poll interval must be positive.");
+        ArgumentNullException.ThrowIfNull(TimeProvider);
+    }
 }

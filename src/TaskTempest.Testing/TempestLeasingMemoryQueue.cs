@@ -181,7 +181,7 @@ public sealed class TempestLeasingMemoryQueue : ILeasingTempestQueue, ICountingT
         TempestEnvelope? envelope = null;
         try
         {
-            var header = TempestWire.Parse(Encoding.UTF8.GetBytes(raw.Json), ReadHeader);
+            var header = TempestWire.ParseHeader(raw.Json);
             id ??= header.Id; // the text's id, or a new one when the text has none
             taskName = header.TaskName;
             attempt = header.Attempt;
@@ -196,13 +196,6 @@ public sealed class TempestLeasingMemoryQueue : ILeasingTempestQueue, ICountingT
         if (raw.Envelope is { } kept) envelope = kept.Clone();
         return new Job(id ?? TempestId.New(), raw.Json, IsEnvelopeText(raw.Json), taskName, attempt, envelope ?? new TempestEnvelope());
     }
-
-    // Skips the arguments: any task name is taken, and the header stands in for the typed message.
-    private static readonly TempestWire.ArgumentsReader ReadHeader = static (string taskName, ref Utf8JsonReader reader) =>
-    {
-        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray) reader.Skip();
-        return new MessageHeader(taskName);
-    };
 
     private static bool IsEnvelopeText(string text) => text.AsSpan().TrimStart(" \t\r\n").StartsWith('{');
 
@@ -909,13 +902,6 @@ public sealed class TempestLeasingMemoryQueue : ILeasingTempestQueue, ICountingT
     private sealed record JobReceipt(string Id);
 
     /// <summary>Stands in for the typed message while a raw text's header is read; never handed out.</summary>
-    private sealed class MessageHeader(string taskName) : TempestMessage(taskName)
-    {
-        protected override TempestTask CreateTask(IServiceProvider? services) => throw new NotSupportedException();
-        protected override ValueTask InvokeAsync(TempestTask task, CancellationToken cancellationToken) => throw new NotSupportedException();
-        protected override void WriteArguments(Utf8JsonWriter writer) => throw new NotSupportedException();
-    }
-
     private sealed class ReadyOrder : IComparer<Job>
     {
         public static readonly ReadyOrder Instance = new();

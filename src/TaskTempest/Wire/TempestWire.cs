@@ -108,6 +108,32 @@ public static class TempestWire
     }
 
     /// <summary>
+    /// Reads what a queue needs to store another program's text: its id (a new one when it has none), task name,
+    /// attempt and envelope, without reading the arguments or knowing the task. The returned message only carries
+    /// those; it cannot run.
+    /// </summary>
+    /// <exception cref="TempestWireException">The text is not a message at all (the engine dead-letters such text when it takes it).</exception>
+    public static TempestMessage ParseHeader(string json)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        return Parse(System.Text.Encoding.UTF8.GetBytes(json), s_readHeader);
+    }
+
+    // Skips the arguments: any task name is taken, and the header stands in for the typed message.
+    private static readonly ArgumentsReader s_readHeader = static (string taskName, ref Utf8JsonReader reader) =>
+    {
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray) reader.Skip();
+        return new MessageHeader(taskName);
+    };
+
+    private sealed class MessageHeader(string taskName) : TempestMessage(taskName)
+    {
+        protected internal override TempestTask CreateTask(IServiceProvider? services) => throw new NotSupportedException("A message header cannot run.");
+        protected internal override ValueTask InvokeAsync(TempestTask task, CancellationToken cancellationToken) => throw new NotSupportedException("A message header cannot run.");
+        protected internal override void WriteArguments(Utf8JsonWriter writer) => throw new NotSupportedException("A message header has no arguments.");
+    }
+
+    /// <summary>
     /// Parses either form: a versioned envelope object (<see cref="ToEnvelopeJson"/>), or a bare message array,
     /// as another program writes it, which gets the defaults. Unknown envelope fields are skipped (a newer writer
     /// may add some); an unknown version is refused; an invalid <c>tp</c> is dropped, since a trace header is not

@@ -1,0 +1,415 @@
+using Npgsql;
+using NpgsqlTypes;
+using TaskTempest.Queues;
+using TaskTempest.Wire;
+
+namespace TaskTempest.PostgreSql;
+
+/// <summary>
+/// A queue on PostgreSQL, shared by any number of worker processes on one database. A claim is one statement that
+/// takes up to the free slots' worth of due jobs with <c>FOR UPDATE SKIP LOCKED</c> and leases them on the server's
+/// clock (owner, token, until); the engine's heartbeat extends all of a worker's leases in one statement; every
+/// outcome is a batched statement conditional on the lease token, so a stale worker cannot overwrite a newer outcome;
+/// a rescue (one at a time, under a transaction-scoped advisory lock) returns expired leases, and dead-letters a job
+/// whose lease expired <see cref="TempestPostgreSqlOptions.MaxLeaseExpiries"/> times. Retries and delays are a run-at
+/// column. A finished job's row is deleted (its failure, if it failed, stays in the recent-failure log).
+/// </summary>
+/// <remarks>
+/// Enqueue is idempotent by id: a message whose id the table already holds is not added again. The tables are created
+/// at first use (<see cref="TempestPostgreSqlSchema"/>).
+/// </remarks>
+public sealed partial class TempestPostgreSqlQueue : ILeasingTempestQueue, ICountingTempestQueue, IAsyncDisposable
+{
+    private const short Waiting = 0, Retrying = 1, Running = 2, Dead = 3;
+
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly TempestPostgreSqlOptions _options;
+    private readonly string _s; // the schema, validated: safe to write into the statements
+    private readonly Lock _migrationGate = new();
+    private Task? _migration;
+    private readonly CancellationTokenSource _disposed = new();
+    // Waiting claims of this process: woken by its own enqueues at once, by everything else at the next poll.
+    private TaskCompletionSource _enqueued = NewSignal();
+
+    /// <summary>A queue on <paramref name="dataSource"/> (its connections; the queue does not dispose it).</summary>
+    public TempestPostgreSqlQueue(NpgsqlDataSource dataSource, TempestPostgreSqlOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(dataSource);
+        _dataSource = dataSource;
+        _options = options ?? new TempestPostgreSqlOptions();
+        _options.Validate();
+        _s = _options.Schema;
+    }
+
+    /// <summary>The settings it was made with.</summary>
+    public TempestPostgreSqlOptions Options => _options;
+
+    /// <inheritdoc/>
+    public TimeSpan LeaseDuration => _options.LeaseDuration;
+
+    /// <inheritdoc/>
+    public TempestQueueFeatures Features =>
+        TempestQueueFeatures.Acknowledgements | TempestQueueFeatures.Leases | TempestQueueFeatures.Delays
+        | TempestQueueFeatures.Batches | TempestQueueFeatures.FifoForOneConsumer | TempestQueueFeatures.Counting;
+
+    /// <summary>Creates the tables if they are missing (also done at first use).</summary>
+    public Task MigrateAsync(CancellationToken cancellationToken = default) => EnsureMigratedAsync(cancellationToken);
+
+    private Task EnsureMigratedAsync(CancellationToken cancellationToken)
+    {
+        var migration = Volatile.Read(ref _migration);
+        if (migration is { IsCompletedSuccessfully: true }) return migration;
+        lock (_migrationGate)
+        {
+            if (_migration is null || _migration.IsFaulted || _migration.IsCanceled)
+                _migration = TempestPostgreSqlSchema.MigrateAsync(_dataSource, _s, CancellationToken.None);
+            return _migration.WaitAsync(cancellationToken);
+        }
+    }
+
+    // ------------------------------------------------------------------ enqueue
+
+    /// <inheritdoc/>
+    public ValueTask EnqueueAsync(TempestMessage message, CancellationToken cancellationToken = default) =>
+        EnqueueBatchAsync([message ?? throw new ArgumentNullException(nameof(message))], cancellationToken);
+
+    /// <summary>Adds every message in one statement (one round trip), in order; a message whose id is taken is skipped.</summary>
+    public async ValueTask EnqueueBatchAsync(IReadOnlyList<TempestMessage> messages, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        if (messages.Count == 0) return;
+        var rows = new Rows(messages.Count);
+        for (int i = 0; i < messages.Count; i++) rows.Add(Prepare(messages[i]));
+        await EnsureMigratedAsync(cancellationToken).ConfigureAwait(false);
+        await using (var command = _dataSource.CreateCommand(InsertSql))
+        {
+            rows.Bind(command.Parameters, _options.QueueName);
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        Wake();
+    }
+
+    /// <summary>The statement behind <see cref="EnqueueBatchAsync"/>, for a transaction of the caller's.</summary>
+    internal string InsertSql => $"""
+        INSERT INTO {_s}.jobs (id, queue, envelope_queue, task, body, body_is_envelope, state, priority, run_at, scheduled_for, attempt,
+                               failures, lease_expiries, max_attempts, unique_key, last_error_type, last_error_message, trace_parent)
+        SELECT t.id, $16, t.queue, t.task, t.body, t.body_is_envelope, 0, t.priority, COALESCE(t.run_at, now()), t.run_at, t.attempt,
+               t.failures, t.lease_expiries, t.max_attempts, t.unique_key, t.error_type, t.error_message, t.trace_parent
+        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::boolean[], $6::integer[], $7::timestamptz[], $8::integer[],
+                    $9::integer[], $10::integer[], $11::integer[], $12::text[], $13::text[], $14::text[], $15::text[])
+             WITH ORDINALITY AS t(id, queue, task, body, body_is_envelope, priority, run_at, attempt, failures, lease_expiries,
+                                  max_attempts, unique_key, error_type, error_message, trace_parent, n)
+        ORDER BY t.n
+        ON CONFLICT (id) DO NOTHING
+        """;
+
+    /// <summary>One row to insert: a typed message as its envelope text, another program's text as it is (its header read).</summary>
+    internal Row Prepare(TempestMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        if (message is RawTempestMessage raw) return PrepareRaw(raw);
+        string id = message.Id ?? throw new ArgumentException("The message has no id: the engine assigns one before it enqueues.", nameof(message));
+        string text = message.ToEnvelopeJson();
+        return new Row(id, message.TaskName, text, IsEnvelopeText(text), Math.Max(0, message.Attempt), message.Envelope);
+    }
+
+    private static Row PrepareRaw(RawTempestMessage raw)
+    {
+        string? id = raw.Id;
+        string task = RawTempestMessage.RawTaskName;
+        int attempt = 0;
+        TempestEnvelope? envelope = null;
+        try
+        {
+            var header = TempestWire.ParseHeader(raw.Json);
+            id ??= header.Id;
+            task = header.TaskName;
+            attempt = header.Attempt;
+            envelope = header.Envelope;
+        }
+        catch (TempestWireException)
+        {
+            // Stored as it is, due now: the engine logs and dead-letters it when it takes it, as from any queue.
+        }
+        if (raw.Attempt > 0) attempt = raw.Attempt;
+        if (raw.Envelope is { } kept) envelope = kept;
+        return new Row(id ?? TempestId.New(), task, raw.Json, IsEnvelopeText(raw.Json), attempt, envelope);
+    }
+
+    private static bool IsEnvelopeText(string text) => text.AsSpan().TrimStart(" \t\r\n").StartsWith('{');
+
+    internal readonly record struct Row(string Id, string Task, string Body, bool BodyIsEnvelope, int Attempt, TempestEnvelope? Envelope);
+
+    /// <summary>Rows as the insert's column arrays.</summary>
+    internal sealed class Rows(int capacity)
+    {
+        private readonly List<Row> _rows = new(capacity);
+
+        public void Add(Row row) => _rows.Add(row);
+
+        public void Bind(NpgsqlParameterCollection parameters, string queueName)
+        {
+            T[] Column<T>(Func<Row, T> pick) => _rows.Select(pick).ToArray();
+            parameters.Add(Array(NpgsqlDbType.Text, Column(r => r.Id)));
+            parameters.Add(Array(NpgsqlDbType.Text, Column(r => r.Envelope?.Queue)));
+            parameters.Add(Array(NpgsqlDbType.Text, Column(r => r.Task)));
+            parameters.Add(Array(NpgsqlDbType.Text, Column(r => r.Body)));
+            parameters.Add(Array(NpgsqlDbType.Boolean, Column(r => r.BodyIsEnvelope)));
+            parameters.Add(Array(NpgsqlDbType.Integer, Column(r => r.Envelope?.Priority ?? 0)));
+            parameters.Add(Array(NpgsqlDbType.TimestampTz, Column(r => r.Envelope?.RunAt?.UtcDateTime)));
+            parameters.Add(Array(NpgsqlDbType.Integer, Column(r => r.Attempt)));
+            parameters.Add(Array(NpgsqlDbType.Integer, Column(r => r.Envelope?.Failures ?? 0)));
+            parameters.Add(Array(NpgsqlDbType.Integer, Column(r => r.Envelope?.LeaseExpiries ?? 0)));
+            parameters.Add(Array(NpgsqlDbType.Integer, Column(r => r.Envelope?.MaxAttempts)));
+            parameters.Add(Array(NpgsqlDbType.Text, Column(r => r.Envelope?.UniqueKey)));
+            parameters.Add(Array(NpgsqlDbType.Text, Column(r => r.Envelope?.LastError?.Type)));
+            parameters.Add(Array(NpgsqlDbType.Text, Column(r => r.Envelope?.LastError?.Message)));
+            parameters.Add(Array(NpgsqlDbType.Text, Column(r => r.Envelope?.TraceParent)));
+            parameters.Add(Value(queueName));
+        }
+    }
+
+    private static NpgsqlParameter Array<T>(NpgsqlDbType element, T[] values) =>
+        new() { NpgsqlDbType = NpgsqlDbType.Array | element, Value = values };
+
+    private static NpgsqlParameter Value<T>(T value) => new NpgsqlParameter<T> { TypedValue = value };
+
+    private void Wake() => Interlocked.Exchange(ref _enqueued, NewSignal()).TrySetResult();
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    // ------------------------------------------------------------------ claim
+
+    /// <summary>Claims one message for an anonymous owner: through the two-method contract the queue still leases, so a
+    /// delivery nobody records comes back when its lease expires.</summary>
+    public async ValueTask<TempestMessage?> DequeueAsync(CancellationToken cancellationToken)
+    {
+        var claimed = await ClaimAsync(AnonymousWorker, 1, cancellationToken).ConfigureAwait(false);
+        return claimed[0];
+    }
+
+    private static readonly TempestWorkerInfo AnonymousWorker =
+        new("anonymous", "", Environment.MachineName, Environment.ProcessId, 1, DateTimeOffset.UnixEpoch);
+
+    /// <summary>
+    /// Claims up to <paramref name="maxCount"/> due jobs in one statement (by priority, then run-at, then enqueue order),
+    /// each leased to <paramref name="worker"/> with a fresh token until now plus <see cref="LeaseDuration"/> on the
+    /// server's clock, and its attempt counted. When none is due it waits for this process's next enqueue, or polls
+    /// (<see cref="TempestPostgreSqlOptions.PollInterval"/> with jitter), until <paramref name="cancellationToken"/> is cancelled.
+    /// </summary>
+    public async ValueTask<IReadOnlyList<TempestMessage>> ClaimAsync(TempestWorkerInfo worker, int maxCount, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(worker);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxCount, 1);
+        await EnsureMigratedAsync(cancellationToken).ConfigureAwait(false);
+        while (true)
+        {
+            var signal = Volatile.Read(ref _enqueued);
+            var claimed = await TryClaimAsync(worker.Id, maxCount, cancellationToken).ConfigureAwait(false);
+            if (claimed.Count > 0) return claimed;
+            var poll = _options.PollInterval * (1 + Random.Shared.NextDouble() / 5);
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _disposed.Token);
+            try
+            {
+                await Task.WhenAny(signal.Task, Task.Delay(poll, _options.TimeProvider, wait.Token)).ConfigureAwait(false);
+            }
+            finally
+            {
+                wait.Cancel(); // ends the delay's timer when the signal came first
+            }
+            cancellationToken.ThrowIfCancellationRequested();
+            ObjectDisposedException.ThrowIf(_disposed.IsCancellationRequested, this);
+        }
+    }
+
+    private async Task<List<TempestMessage>> TryClaimAsync(string owner, int maxCount, CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand($"""
+            WITH picked AS (
+                SELECT id FROM {_s}.jobs
+                WHERE queue = $1 AND state < 2 AND run_at <= now()
+                ORDER BY priority DESC, run_at, seq
+                LIMIT $2
+                FOR UPDATE SKIP LOCKED)
+            UPDATE {_s}.jobs j
+            SET state = 2, attempt = j.attempt + 1, lease_owner = $3, lease_token = nextval('{_s}.lease_tokens'),
+                lease_until = now() + $4 * interval '1 millisecond'
+            FROM picked WHERE j.id = picked.id
+            RETURNING j.id, j.body, j.body_is_envelope, j.attempt, j.failures, j.lease_expiries, j.max_attempts, j.scheduled_for,
+                      j.envelope_queue, j.priority, j.unique_key, j.last_error_type, j.last_error_message, j.trace_parent,
+                      j.lease_token, j.lease_until, j.run_at, j.seq
+            """);
+        command.Parameters.Add(Value(_options.QueueName));
+        command.Parameters.Add(Value(maxCount));
+        command.Parameters.Add(Value(owner));
+        command.Parameters.Add(Value(_options.LeaseDuration.TotalMilliseconds));
+        var claimed = new List<(int Priority, DateTime RunAt, long Seq, TempestMessage Message)>();
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                string id = reader.GetString(0);
+                var envelope = new TempestEnvelope
+                {
+                    Failures = reader.GetInt32(4),
+                    LeaseExpiries = reader.GetInt32(5),
+                    MaxAttempts = reader.IsDBNull(6) ? null : reader.GetInt32(6),
+                    RunAt = reader.IsDBNull(7) ? null : reader.GetFieldValue<DateTimeOffset>(7),
+                    Queue = reader.IsDBNull(8) ? null : reader.GetString(8),
+                    Priority = reader.GetInt32(9),
+                    UniqueKey = reader.IsDBNull(10) ? null : reader.GetString(10),
+                    LastError = reader.IsDBNull(11) ? null : new TempestError(reader.GetString(11), reader.IsDBNull(12) ? "" : reader.GetString(12)),
+                    TraceParent = reader.IsDBNull(13) ? null : reader.GetString(13),
+                };
+                bool bodyIsEnvelope = reader.GetBoolean(2);
+                var delivery = new RawTempestMessage(reader.GetString(1), id) // an id-less text runs under the row's id
+                {
+                    Attempt = reader.GetInt32(3),
+                    Envelope = envelope.IsDefault && !bodyIsEnvelope ? null : envelope,
+                    Lease = new TempestLease(owner, reader.GetInt64(14), reader.GetFieldValue<DateTimeOffset>(15)),
+                    Receipt = id,
+                };
+                claimed.Add((envelope.Priority, reader.GetDateTime(16), reader.GetInt64(17), delivery));
+            }
+        }
+        // RETURNING keeps no order: hand them out in the order the claim took them.
+        claimed.Sort(static (a, b) => a.Priority != b.Priority ? b.Priority.CompareTo(a.Priority)
+            : a.RunAt != b.RunAt ? a.RunAt.CompareTo(b.RunAt) : a.Seq.CompareTo(b.Seq));
+        return claimed.ConvertAll(c => c.Message);
+    }
+
+    // ------------------------------------------------------------------ heartbeat, rescue, registry
+
+    /// <summary>Registers <paramref name="worker"/>'s heartbeat and extends the leases of <paramref name="running"/> in one
+    /// round trip; returns those whose lease (id and token) is no longer theirs.</summary>
+    public async ValueTask<IReadOnlyList<TempestMessage>> HeartbeatAsync(TempestWorkerInfo worker, IReadOnlyList<TempestMessage> running, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(worker);
+        ArgumentNullException.ThrowIfNull(running);
+        await EnsureMigratedAsync(cancellationToken).ConfigureAwait(false);
+        var leased = running.Where(m => m?.Lease is not null).ToList();
+        await using var batch = _dataSource.CreateBatch();
+        // The extension first: its rows are the reader's first result (a statement without RETURNING gives none).
+        var extend = new NpgsqlBatchCommand($"""
+            UPDATE {_s}.jobs j SET lease_until = now() + $3 * interval '1 millisecond'
+            FROM unnest($1::text[], $2::bigint[]) AS t(id, token)
+            WHERE j.id = t.id AND j.lease_token = t.token AND j.state = 2
+            RETURNING j.id, j.lease_until
+            """);
+        extend.Parameters.Add(Array(NpgsqlDbType.Text, leased.Select(ReceiptId).ToArray()));
+        extend.Parameters.Add(Array(NpgsqlDbType.Bigint, leased.Select(m => m.Lease!.Token).ToArray()));
+        extend.Parameters.Add(Value(_options.LeaseDuration.TotalMilliseconds));
+        batch.BatchCommands.Add(extend);
+        var register = new NpgsqlBatchCommand($"""
+            INSERT INTO {_s}.workers (id, engine, host, pid, slots, started_at, last_heartbeat, running)
+            VALUES ($1, $2, $3, $4, $5, $6, now(), $7)
+            ON CONFLICT (id) DO UPDATE SET last_heartbeat = now(), running = EXCLUDED.running
+            """);
+        register.Parameters.Add(Value(worker.Id));
+        register.Parameters.Add(Value(worker.EngineName));
+        register.Parameters.Add(Value(worker.Host));
+        register.Parameters.Add(Value(worker.ProcessId));
+        register.Parameters.Add(Value(worker.Slots));
+        register.Parameters.Add(Value(worker.StartedAt.UtcDateTime));
+        register.Parameters.Add(Value(running.Count));
+        batch.BatchCommands.Add(register);
+        var extended = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
+        await using (var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                extended[reader.GetString(0)] = reader.GetFieldValue<DateTimeOffset>(1);
+        }
+        var lost = new List<TempestMessage>();
+        foreach (var message in running)
+        {
+            if (message?.Lease is { } lease && extended.TryGetValue(ReceiptId(message), out var until)) lease.Until = until;
+            else if (message is not null) lost.Add(message);
+        }
+        return lost;
+    }
+
+    /// <summary>The row a delivery came from: its receipt (the engine may give an id-less text a new id at its parse).</summary>
+    private static string ReceiptId(TempestMessage message) => message.Receipt as string ?? message.Id ?? "";
+
+    /// <summary>
+    /// Returns every job whose lease expired (on the server's clock) to the waiting jobs, counting a lease expiry each,
+    /// and dead-letters those that reach <see cref="TempestPostgreSqlOptions.MaxLeaseExpiries"/>
+    /// (<c>lease expired 3 times</c>). One rescue runs at a time across all workers (a transaction-scoped advisory
+    /// lock: a worker that finds it taken does nothing this time).
+    /// </summary>
+    public async ValueTask<TempestRescue> RescueExpiredAsync(CancellationToken cancellationToken)
+    {
+        await EnsureMigratedAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = new NpgsqlCommand($"""
+            WITH rescuer AS (SELECT pg_try_advisory_xact_lock(hashtext($1)) AS ours),
+            expired AS (
+                SELECT id FROM {_s}.jobs, rescuer
+                WHERE rescuer.ours AND state = 2 AND lease_until < now()
+                FOR UPDATE SKIP LOCKED),
+            rescued AS (
+                UPDATE {_s}.jobs j
+                SET lease_expiries = j.lease_expiries + 1,
+                    state = CASE WHEN j.lease_expiries + 1 >= $2 THEN 3 ELSE 0 END,
+                    run_at = CASE WHEN j.lease_expiries + 1 >= $2 THEN j.run_at ELSE now() END,
+                    dead_reason = CASE WHEN j.lease_expiries + 1 >= $2 THEN 'lease expired ' || (j.lease_expiries + 1) || ' times' END,
+                    dead_at = CASE WHEN j.lease_expiries + 1 >= $2 THEN now() END,
+                    lease_owner = NULL, lease_token = NULL, lease_until = NULL
+                FROM expired WHERE j.id = expired.id
+                RETURNING j.state)
+            SELECT count(*) FILTER (WHERE state = 0), count(*) FILTER (WHERE state = 3) FROM rescued
+            """, connection, transaction);
+        command.Parameters.Add(Value("tasktempest-rescue:" + _s));
+        command.Parameters.Add(Value(_options.MaxLeaseExpiries));
+        int returned, dead;
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            returned = (int)reader.GetInt64(0);
+            dead = (int)reader.GetInt64(1);
+        }
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        if (returned > 0) Wake();
+        return new TempestRescue(returned, dead);
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask WorkerStoppedAsync(TempestWorkerInfo worker, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(worker);
+        await EnsureMigratedAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = _dataSource.CreateCommand($"DELETE FROM {_s}.workers WHERE id = $1");
+        command.Parameters.Add(Value(worker.Id));
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    // ------------------------------------------------------------------ counting
+
+    /// <summary>The due jobs waiting in this queue's name: counted exactly up to <see cref="ExactCountLimit"/> (a bounded
+    /// walk of the claim index), and above that the planner's estimate, so that a deep queue never costs a full count.</summary>
+    public async ValueTask<long> CountAsync(CancellationToken cancellationToken = default)
+    {
+        await EnsureMigratedAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = _dataSource.CreateCommand($"""
+            SELECT count(*) FROM (SELECT 1 FROM {_s}.jobs WHERE queue = $1 AND state < 2 AND run_at <= now() LIMIT $2) AS due
+            """);
+        command.Parameters.Add(Value(_options.QueueName));
+        command.Parameters.Add(Value(ExactCountLimit + 1));
+        long count = (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+        if (count <= ExactCountLimit) return count;
+        await using var estimate = _dataSource.CreateCommand($"SELECT reltuples::bigint FROM pg_class WHERE oid = '{_s}.jobs'::regclass");
+        long rows = (long)(await estimate.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+        return Math.Max(rows, count);
+    }
+
+    /// <summary>Up to this many due jobs are counted exactly.</summary>
+    public const int ExactCountLimit = 10_000;
+
+    /// <summary>Ends the waits of claims in progress; the data source stays the caller's.</summary>
+    public ValueTask DisposeAsync()
+    {
+        _disposed.Cancel();
+        return default;
+    }
+}

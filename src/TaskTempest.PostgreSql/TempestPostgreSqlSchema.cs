@@ -1,0 +1,107 @@
+using Npgsql;
+
+namespace TaskTempest.PostgreSql;
+
+/// <summary>
+/// The queue's tables. <see cref="TempestPostgreSqlQueue"/> creates them at first use (idempotent, and safe when many
+/// workers start at once: the script runs in one transaction under a transaction-scoped advisory lock, which
+/// PgBouncer's transaction pooling keeps); users who run their own migrations take <see cref="Script"/> instead.
+/// </summary>
+public static class TempestPostgreSqlSchema
+{
+    /// <summary>The version <see cref="Script"/> brings a schema to (recorded in its <c>migrations</c> table).</summary>
+    public const int Version = 1;
+
+    /// <summary>
+    /// The SQL that creates (or completes) the queue's tables in <paramref name="schema"/>, safe to run again:
+    /// <c>jobs</c> (one row per job: the message text, the whole envelope in columns, state, lease), <c>workers</c>
+    /// (the registry of worker processes and their heartbeats), <c>failures</c> (the recent failed runs) and
+    /// <c>migrations</c>. The partial index on waiting rows is what a claim walks.
+    /// </summary>
+    public static string Script(string schema = "tempest")
+    {
+        if (!IsIdentifier(schema)) throw new ArgumentException($"The schema name '{schema}' is not a lower-case identifier.", nameof(schema));
+        return $"""
+            CREATE SCHEMA IF NOT EXISTS {schema};
+            CREATE SEQUENCE IF NOT EXISTS {schema}.lease_tokens;
+            CREATE TABLE IF NOT EXISTS {schema}.jobs (
+                id                 text PRIMARY KEY,
+                seq                bigserial NOT NULL,          -- enqueue order: the tie-break of equal run-ats
+                queue              text NOT NULL DEFAULT 'default',               -- the queue name that claims it (the instance's)
+                envelope_queue     text,                        -- the envelope's named queue, carried (routing by it comes later)
+                task               text NOT NULL DEFAULT '?',             -- the wire name ('?' until a raw text is parsed)
+                body               text NOT NULL,               -- the message as written (bare array or envelope)
+                state              smallint NOT NULL DEFAULT 0,           -- 0 waiting, 1 retrying, 2 running, 3 dead
+                priority           integer NOT NULL DEFAULT 0,
+                run_at             timestamptz NOT NULL DEFAULT now(),        -- due from then, on the server's clock
+                scheduled_for      timestamptz,                 -- the envelope's run-at, as submitted or retried
+                attempt            integer NOT NULL DEFAULT 0,  -- runs started
+                failures           integer NOT NULL DEFAULT 0,
+                lease_expiries     integer NOT NULL DEFAULT 0,
+                max_attempts       integer,
+                unique_key         text,
+                last_error_type    text,
+                last_error_message text,
+                trace_parent       text,
+                body_is_envelope   boolean NOT NULL DEFAULT false,
+                lease_owner        text,
+                lease_token        bigint,
+                lease_until        timestamptz,
+                enqueued_at        timestamptz NOT NULL DEFAULT now(),
+                dead_reason        text,
+                dead_at            timestamptz
+            ) WITH (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000,
+                    autovacuum_vacuum_cost_delay = 0, fillfactor = 90);
+            CREATE INDEX IF NOT EXISTS jobs_claimable ON {schema}.jobs (queue, priority DESC, run_at, seq) WHERE state < 2;
+            CREATE INDEX IF NOT EXISTS jobs_running ON {schema}.jobs (lease_until) WHERE state = 2;
+            CREATE INDEX IF NOT EXISTS jobs_dead ON {schema}.jobs (dead_at) WHERE state = 3;
+            CREATE TABLE IF NOT EXISTS {schema}.workers (
+                id             text PRIMARY KEY,
+                engine         text NOT NULL,
+                host           text NOT NULL,
+                pid            integer NOT NULL,
+                slots          integer NOT NULL,
+                started_at     timestamptz NOT NULL,
+                last_heartbeat timestamptz NOT NULL,
+                running        integer NOT NULL
+            );
+            CREATE TABLE IF NOT EXISTS {schema}.failures (
+                seq           bigserial PRIMARY KEY,
+                job_id        text NOT NULL,
+                task          text NOT NULL,
+                attempt       integer NOT NULL,
+                status        smallint NOT NULL,               -- TempestTaskStatus: 1 failure, 2 timeout
+                error_type    text,
+                error_message text,
+                failed_at     timestamptz NOT NULL DEFAULT now()
+            );
+            CREATE TABLE IF NOT EXISTS {schema}.migrations (
+                version    integer PRIMARY KEY,
+                applied_at timestamptz NOT NULL DEFAULT now()
+            );
+            INSERT INTO {schema}.migrations (version) VALUES ({Version}) ON CONFLICT DO NOTHING;
+            """;
+    }
+
+    /// <summary>Runs <see cref="Script"/> in one transaction, under a transaction-scoped advisory lock: workers that start
+    /// together migrate one after the other, and the later ones find nothing to do.</summary>
+    public static async Task MigrateAsync(NpgsqlDataSource dataSource, string schema = "tempest", CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(dataSource);
+        string script = Script(schema);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using (var lockCommand = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtext($1))", connection, transaction))
+        {
+            lockCommand.Parameters.Add(new NpgsqlParameter { Value = "tasktempest-migrate:" + schema });
+            await lockCommand.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        await using (var command = new NpgsqlCommand(script, connection, transaction))
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    internal static bool IsIdentifier(string? name) =>
+        name is { Length: > 0 and <= 63 } && name[0] is (>= 'a' and <= 'z') or '_'
+        && name.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '_');
+}

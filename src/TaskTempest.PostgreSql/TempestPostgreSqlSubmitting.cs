@@ -1,0 +1,49 @@
+using Npgsql;
+using TaskTempest.Queues;
+
+namespace TaskTempest.PostgreSql;
+
+/// <summary>Submits inside the caller's own PostgreSQL transaction: the transactional outbox.</summary>
+public static class TempestPostgreSqlSubmitting
+{
+    /// <summary>
+    /// A submitter whose jobs are inserted through <paramref name="transaction"/> into <paramref name="queue"/>'s table:
+    /// a job exists only if the transaction commits, together with the business write beside it, and vanishes with a
+    /// rollback. It keeps every typed <c>Submit{Task}</c> method and composes with the others
+    /// (<c>engine.InTransaction(queue, tx).After(...)</c>, <c>.Batch()</c>: one insert for the batch). The transaction
+    /// must be on a connection to the queue's database; the queue's tables must exist (they do once a worker ran, or
+    /// after <see cref="TempestPostgreSqlQueue.MigrateAsync"/>). Idle workers find the job at their next poll (the
+    /// wake-up by NOTIFY on commit is still to come).
+    /// </summary>
+    public static TSubmitter InTransaction<TSubmitter>(this ITempestSubmitter<TSubmitter> submitter, TempestPostgreSqlQueue queue, NpgsqlTransaction transaction)
+        where TSubmitter : TempestSubmitter
+    {
+        ArgumentNullException.ThrowIfNull(submitter);
+        ArgumentNullException.ThrowIfNull(queue);
+        ArgumentNullException.ThrowIfNull(transaction);
+        return submitter.WithSubmitOptions(submitter.SubmitOptions with { Target = new TransactionTarget(queue, transaction) });
+    }
+
+    /// <summary>A queue's insert, on the caller's transaction.</summary>
+    private sealed class TransactionTarget(TempestPostgreSqlQueue queue, NpgsqlTransaction transaction) : ITempestSubmitTarget
+    {
+        public TempestQueueFeatures Features => queue.Features;
+
+        public ValueTask EnqueueAsync(TempestMessage message, CancellationToken cancellationToken = default) =>
+            EnqueueBatchAsync([message ?? throw new ArgumentNullException(nameof(message))], cancellationToken);
+
+        public async ValueTask EnqueueBatchAsync(IReadOnlyList<TempestMessage> messages, CancellationToken cancellationToken = default)
+        {
+            ArgumentNullException.ThrowIfNull(messages);
+            if (messages.Count == 0) return;
+            var connection = transaction.Connection ?? throw new InvalidOperationException("The transaction has ended: a job cannot join it.");
+            var rows = new TempestPostgreSqlQueue.Rows(messages.Count);
+            for (int i = 0; i < messages.Count; i++) rows.Add(queue.Prepare(messages[i]));
+            await using (var command = new NpgsqlCommand(queue.InsertSql, connection, transaction))
+            {
+                rows.Bind(command.Parameters, queue.Options.QueueName);
+                await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+}
