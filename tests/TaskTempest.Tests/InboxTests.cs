@@ -48,11 +48,15 @@ public class InboxTests
     {
         var memory = new TempestMemoryQueue();
         var queue = new GatedAckQueue(memory);
-        var engine = new TestTempest(new TempestOptions { Queue = queue, MainLoggerFactory = new RecordingLoggerFactory(), TaskLoggerFactory = new RecordingLoggerFactory(), HandleSignals = false });
+        var main = new RecordingLoggerFactory();
+        var engine = new TestTempest(new TempestOptions { Queue = queue, MainLoggerFactory = main, TaskLoggerFactory = new RecordingLoggerFactory(), HandleSignals = false });
         for (int i = 0; i < 5; i++) engine.SubmitSum(i);
         var run = engine.RunAsync();
 
-        await queue.Waiting(2); // both slots' jobs ended; their acknowledgements wait at the gate
+        // Both slots' jobs ended (a job's outcome is handed over before its final line) and the first acknowledgement
+        // waits at the gate; the second waits beside it or behind it in the flusher (which hands over one batch at a time).
+        await main.WaitForAsync(lines => lines.Count(l => l.Message.Contains("> success ", StringComparison.Ordinal)) == 2, "both slots' jobs to end");
+        await queue.Waiting(1);
         Assert.Equal(3, memory.Count); // so the fetcher, out of credits, has taken nothing more
         queue.Open();
         await queue.Waiting(5);
