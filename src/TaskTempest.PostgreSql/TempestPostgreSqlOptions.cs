@@ -16,10 +16,13 @@ public sealed class TempestPostgreSqlOptions
     /// <summary>A message whose lease expired this many times is poison and goes to the dead letters. Default 3.</summary>
     public int MaxLeaseExpiries { get; set; } = 3;
 
-    /// <summary>How often an idle claim looks again for due jobs (jobs written by other processes, delays that came
-    /// due), with up to a fifth more at random so that idle workers do not poll together. Default 1 s. A job this
-    /// process enqueues wakes its own waiting claims at once.</summary>
+    /// <summary>How often an idle claim looks again for due jobs (delays that came due, jobs whose NOTIFY was lost or
+    /// not listened for), with up to a fifth more at random so that idle workers do not poll together. Default 1 s.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Whether idle claims LISTEN for the NOTIFY every enqueue sends (one dedicated connection per queue
+    /// instance). Off: poll only, for PgBouncer in transaction mode, which does not carry LISTEN. Default true.</summary>
+    public bool Listen { get; set; } = true;
 
     /// <summary>Whether <c>RecordAsync</c> keeps the recent failed runs (failures and timeouts) for the inspector. Default true.</summary>
     public bool KeepRecentFailures { get; set; } = true;

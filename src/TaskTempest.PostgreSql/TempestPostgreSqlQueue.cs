@@ -82,15 +82,26 @@ public sealed partial class TempestPostgreSqlQueue : ILeasingTempestQueue, ICoun
         var rows = new Rows(messages.Count);
         for (int i = 0; i < messages.Count; i++) rows.Add(Prepare(messages[i]));
         await EnsureMigratedAsync(cancellationToken).ConfigureAwait(false);
-        await using (var command = _dataSource.CreateCommand(InsertSql))
-        {
-            rows.Bind(command.Parameters, _options.QueueName);
-            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
+        await using (var batch = CreateInsertBatch(rows, connection: null))
+            await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         Wake();
     }
 
-    /// <summary>The statement behind <see cref="EnqueueBatchAsync"/>, for a transaction of the caller's.</summary>
+    /// <summary>The insert and its wake-up in one round trip: on the queue's data source, or on <paramref name="connection"/>
+    /// (in the caller's transaction, where the notice goes out at the commit).</summary>
+    internal NpgsqlBatch CreateInsertBatch(Rows rows, NpgsqlConnection? connection)
+    {
+        var batch = connection is null ? _dataSource.CreateBatch() : new NpgsqlBatch(connection);
+        var insert = new NpgsqlBatchCommand(InsertSql);
+        rows.Bind(insert.Parameters, _options.QueueName);
+        batch.BatchCommands.Add(insert);
+        var notify = new NpgsqlBatchCommand(NotifySql);
+        notify.Parameters.Add(Value(_options.QueueName));
+        batch.BatchCommands.Add(notify);
+        return batch;
+    }
+
+    /// <summary>The statement behind <see cref="EnqueueBatchAsync"/>.</summary>
     internal string InsertSql => $"""
         INSERT INTO {_s}.jobs (id, queue, envelope_queue, task, body, body_is_envelope, state, priority, run_at, scheduled_for, attempt,
                                failures, lease_expiries, max_attempts, unique_key, last_error_type, last_error_message, trace_parent)
@@ -208,6 +219,7 @@ public sealed partial class TempestPostgreSqlQueue : ILeasingTempestQueue, ICoun
             var signal = Volatile.Read(ref _enqueued);
             var claimed = await TryClaimAsync(worker.Id, maxCount, cancellationToken).ConfigureAwait(false);
             if (claimed.Count > 0) return claimed;
+            EnsureListening();
             var poll = _options.PollInterval * (1 + Random.Shared.NextDouble() / 5);
             using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _disposed.Token);
             try
@@ -407,10 +419,14 @@ public sealed partial class TempestPostgreSqlQueue : ILeasingTempestQueue, ICoun
     /// <summary>Up to this many due jobs are counted exactly.</summary>
     public const int ExactCountLimit = 10_000;
 
-    /// <summary>Ends the waits of claims in progress; the data source stays the caller's.</summary>
-    public ValueTask DisposeAsync()
+    /// <summary>Ends the waits of claims in progress and the wake-up listener; the data source stays the caller's.</summary>
+    public async ValueTask DisposeAsync()
     {
-        _disposed.Cancel();
-        return default;
+        await _disposed.CancelAsync().ConfigureAwait(false);
+        if (Volatile.Read(ref _listener) is { } listener)
+        {
+            try { await listener.ConfigureAwait(false); }
+            catch (Exception e) when (e is OperationCanceledException or NpgsqlException) { }
+        }
     }
 }

@@ -12,8 +12,8 @@ public static class TempestPostgreSqlSubmitting
     /// rollback. It keeps every typed <c>Submit{Task}</c> method and composes with the others
     /// (<c>engine.InTransaction(queue, tx).After(...)</c>, <c>.Batch()</c>: one insert for the batch). The transaction
     /// must be on a connection to the queue's database; the queue's tables must exist (they do once a worker ran, or
-    /// after <see cref="TempestPostgreSqlQueue.MigrateAsync"/>). Idle workers find the job at their next poll (the
-    /// wake-up by NOTIFY on commit is still to come).
+    /// after <see cref="TempestPostgreSqlQueue.MigrateAsync"/>). Its NOTIFY goes out with the commit, so idle workers
+    /// wake when the job is there, and never for a rolled-back one.
     /// </summary>
     public static TSubmitter InTransaction<TSubmitter>(this ITempestSubmitter<TSubmitter> submitter, TempestPostgreSqlQueue queue, NpgsqlTransaction transaction)
         where TSubmitter : TempestSubmitter
@@ -39,10 +39,10 @@ public static class TempestPostgreSqlSubmitting
             var connection = transaction.Connection ?? throw new InvalidOperationException("The transaction has ended: a job cannot join it.");
             var rows = new TempestPostgreSqlQueue.Rows(messages.Count);
             for (int i = 0; i < messages.Count; i++) rows.Add(queue.Prepare(messages[i]));
-            await using (var command = new NpgsqlCommand(queue.InsertSql, connection, transaction))
+            await using (var batch = queue.CreateInsertBatch(rows, connection))
             {
-                rows.Bind(command.Parameters, queue.Options.QueueName);
-                await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                batch.Transaction = transaction;
+                await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
         }
     }

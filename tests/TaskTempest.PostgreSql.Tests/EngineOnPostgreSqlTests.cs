@@ -149,4 +149,35 @@ public sealed class EngineOnPostgreSqlTests(PostgresDatabase<EngineOnPostgreSqlT
         Assert.False(Counted.Runs.ContainsKey(rolledBack));
         Assert.Equal(0, await ScalarAsync("SELECT count(*) FROM outbox.jobs"));
     }
+
+    [Fact]
+    public async Task A_job_another_process_enqueues_wakes_an_idle_claim_by_NOTIFY_not_by_the_poll()
+    {
+        // Two queue instances on two data sources, as two processes would be; the claimer polls once an hour, so only
+        // the NOTIFY can bring it the job within the bound.
+        await using var otherProcess = NpgsqlDataSource.Create(database.ConnectionString);
+        var claimer = new TempestPostgreSqlQueue(database.DataSource, new TempestPostgreSqlOptions { Schema = "notify", PollInterval = TimeSpan.FromHours(1) });
+        var producer = new TempestPostgreSqlQueue(otherProcess, new TempestPostgreSqlOptions { Schema = "notify", PollInterval = TimeSpan.FromHours(1) });
+        await claimer.MigrateAsync();
+        var worker = new Queues.TempestWorkerInfo("notify-test", "PgTempest", Environment.MachineName, Environment.ProcessId, 1, DateTimeOffset.UtcNow);
+
+        using var bound = new CancellationTokenSource(Bound);
+        var claim = claimer.ClaimAsync(worker, 1, bound.Token).AsTask();
+        // The claim found nothing and listens: its LISTEN is visible to the server (looked up, bounded: no signal
+        // crosses the server). After the connect the listener wakes the claim once; it finds nothing and waits again.
+        for (int tries = 0; await ScalarAsync("SELECT count(*) FROM pg_stat_activity WHERE query = 'LISTEN tempest_notify'") == 0; tries++)
+        {
+            Assert.True(tries < 500, "the claim's listener did not connect");
+            await Task.Delay(20);
+        }
+        Assert.False(claim.IsCompleted);
+        var (engine, _) = Engine(producer);
+        string id = engine.SubmitCounted(7);
+
+        var claimed = Assert.Single(await claim);
+        Assert.Equal(id, claimed.Id);
+        Assert.Null(claimer.LastListenError);
+        await claimer.DisposeAsync();
+        await producer.DisposeAsync();
+    }
 }
