@@ -7,9 +7,8 @@ public sealed partial class TempestPostgreSqlQueue : ITempestQueueInspector
 {
     // The inspector counts and lists exactly (an operator's view, a dashboard's poll); the engine never calls it.
 
-    private const string JobColumns = """
-        id, task, state, run_at <= now() AS due, attempt, failures, lease_expiries, max_attempts, scheduled_for, envelope_queue,
-        priority, unique_key, last_error_type, last_error_message, trace_parent, body_is_envelope, lease_owner, lease_token,
+    private const string JobColumns = $"""
+        id, task, state, run_at <= now() AS due, attempt, {EnvelopeColumns}, body_is_envelope, lease_owner, lease_token,
         lease_until, dead_reason, dead_at, enqueued_at, body
         """;
 
@@ -78,18 +77,7 @@ public sealed partial class TempestPostgreSqlQueue : ITempestQueueInspector
         string? Text(int i) => r.IsDBNull(i) ? null : r.GetString(i);
         short state = r.GetInt16(2);
         bool due = r.GetBoolean(3);
-        var envelope = new TempestEnvelope
-        {
-            Failures = r.GetInt32(5),
-            LeaseExpiries = r.GetInt32(6),
-            MaxAttempts = r.IsDBNull(7) ? null : r.GetInt32(7),
-            RunAt = r.IsDBNull(8) ? null : r.GetFieldValue<DateTimeOffset>(8),
-            Queue = Text(9),
-            Priority = r.GetInt32(10),
-            UniqueKey = Text(11),
-            LastError = Text(12) is { } type ? new TempestError(type, Text(13) ?? "") : null,
-            TraceParent = Text(14),
-        };
+        var envelope = ReadEnvelope(r, 5);
         return new TempestJobInfo
         {
             Id = r.GetString(0),

@@ -127,25 +127,8 @@ public sealed partial class TempestPostgreSqlQueue : ILeasingTempestQueue, ICoun
 
     private static Row PrepareRaw(RawTempestMessage raw)
     {
-        string? id = raw.Id;
-        string task = RawTempestMessage.RawTaskName;
-        int attempt = 0;
-        TempestEnvelope? envelope = null;
-        try
-        {
-            var header = TempestWire.ParseHeader(raw.Json);
-            id ??= header.Id;
-            task = header.TaskName;
-            attempt = header.Attempt;
-            envelope = header.Envelope;
-        }
-        catch (TempestWireException)
-        {
-            // Stored as it is, due now: the engine logs and dead-letters it when it takes it, as from any queue.
-        }
-        if (raw.Attempt > 0) attempt = raw.Attempt;
-        if (raw.Envelope is { } kept) envelope = kept;
-        return new Row(id ?? TempestId.New(), task, raw.Json, IsEnvelopeText(raw.Json), attempt, envelope);
+        var (id, task, attempt, envelope) = TempestWire.ReadStoredHeader(raw);
+        return new Row(id, task, raw.Json, IsEnvelopeText(raw.Json), attempt, envelope);
     }
 
     private static bool IsEnvelopeText(string text) => text.AsSpan().TrimStart(" \t\r\n").StartsWith('{');
@@ -248,9 +231,7 @@ public sealed partial class TempestPostgreSqlQueue : ILeasingTempestQueue, ICoun
             SET state = 2, attempt = j.attempt + 1, lease_owner = $3, lease_token = nextval('{_s}.lease_tokens'),
                 lease_until = now() + $4 * interval '1 millisecond'
             FROM picked WHERE j.id = picked.id
-            RETURNING j.id, j.body, j.body_is_envelope, j.attempt, j.failures, j.lease_expiries, j.max_attempts, j.scheduled_for,
-                      j.envelope_queue, j.priority, j.unique_key, j.last_error_type, j.last_error_message, j.trace_parent,
-                      j.lease_token, j.lease_until, j.run_at, j.seq
+            RETURNING j.id, j.body, j.body_is_envelope, j.attempt, {EnvelopeColumns}, j.lease_token, j.lease_until, j.run_at, j.seq
             """);
         command.Parameters.Add(Value(_options.QueueName));
         command.Parameters.Add(Value(maxCount));
@@ -262,18 +243,7 @@ public sealed partial class TempestPostgreSqlQueue : ILeasingTempestQueue, ICoun
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
                 string id = reader.GetString(0);
-                var envelope = new TempestEnvelope
-                {
-                    Failures = reader.GetInt32(4),
-                    LeaseExpiries = reader.GetInt32(5),
-                    MaxAttempts = reader.IsDBNull(6) ? null : reader.GetInt32(6),
-                    RunAt = reader.IsDBNull(7) ? null : reader.GetFieldValue<DateTimeOffset>(7),
-                    Queue = reader.IsDBNull(8) ? null : reader.GetString(8),
-                    Priority = reader.GetInt32(9),
-                    UniqueKey = reader.IsDBNull(10) ? null : reader.GetString(10),
-                    LastError = reader.IsDBNull(11) ? null : new TempestError(reader.GetString(11), reader.IsDBNull(12) ? "" : reader.GetString(12)),
-                    TraceParent = reader.IsDBNull(13) ? null : reader.GetString(13),
-                };
+                var envelope = ReadEnvelope(reader, 4);
                 bool bodyIsEnvelope = reader.GetBoolean(2);
                 var delivery = new RawTempestMessage(reader.GetString(1), id) // an id-less text runs under the row's id
                 {
@@ -290,6 +260,28 @@ public sealed partial class TempestPostgreSqlQueue : ILeasingTempestQueue, ICoun
             : a.RunAt != b.RunAt ? a.RunAt.CompareTo(b.RunAt) : a.Seq.CompareTo(b.Seq));
         return claimed.ConvertAll(c => c.Message);
     }
+
+    /// <summary>The envelope's columns, in the order every query here selects them (<see cref="EnvelopeColumns"/>) from <paramref name="first"/> on.</summary>
+    private static TempestEnvelope ReadEnvelope(System.Data.Common.DbDataReader r, int first)
+    {
+        string? Text(int i) => r.IsDBNull(first + i) ? null : r.GetString(first + i);
+        return new TempestEnvelope
+        {
+            Failures = r.GetInt32(first),
+            LeaseExpiries = r.GetInt32(first + 1),
+            MaxAttempts = r.IsDBNull(first + 2) ? null : r.GetInt32(first + 2),
+            RunAt = r.IsDBNull(first + 3) ? null : r.GetFieldValue<DateTimeOffset>(first + 3),
+            Queue = Text(4),
+            Priority = r.GetInt32(first + 5),
+            UniqueKey = Text(6),
+            LastError = Text(7) is { } type ? new TempestError(type, Text(8) ?? "") : null,
+            TraceParent = Text(9),
+        };
+    }
+
+    /// <summary>The envelope's columns as <see cref="ReadEnvelope"/> reads them.</summary>
+    private const string EnvelopeColumns =
+        "failures, lease_expiries, max_attempts, scheduled_for, envelope_queue, priority, unique_key, last_error_type, last_error_message, trace_parent";
 
     // ------------------------------------------------------------------ heartbeat, rescue, registry
 

@@ -175,26 +175,8 @@ public sealed class TempestLeasingMemoryQueue : ILeasingTempestQueue, ICountingT
     /// </summary>
     private static Job PrepareRaw(RawTempestMessage raw)
     {
-        string? id = raw.Id;
-        string taskName = RawTempestMessage.RawTaskName;
-        int attempt = 0;
-        TempestEnvelope? envelope = null;
-        try
-        {
-            var header = TempestWire.ParseHeader(raw.Json);
-            id ??= header.Id; // the text's id, or a new one when the text has none
-            taskName = header.TaskName;
-            attempt = header.Attempt;
-            envelope = header.Envelope;
-        }
-        catch (TempestWireException)
-        {
-            // Stored as it is, ready: the engine logs and dead-letters it when it takes it, as from any queue.
-        }
-        // What a queue keeps beside the text wins over the text's, as in TempestEngine.ParseMessage(RawTempestMessage).
-        if (raw.Attempt > 0) attempt = raw.Attempt;
-        if (raw.Envelope is { } kept) envelope = kept.Clone();
-        return new Job(id ?? TempestId.New(), raw.Json, IsEnvelopeText(raw.Json), taskName, attempt, envelope ?? new TempestEnvelope());
+        var (id, taskName, attempt, envelope) = TempestWire.ReadStoredHeader(raw);
+        return new Job(id, raw.Json, IsEnvelopeText(raw.Json), taskName, attempt, envelope?.Clone() ?? new TempestEnvelope());
     }
 
     private static bool IsEnvelopeText(string text) => text.AsSpan().TrimStart(" \t\r\n").StartsWith('{');

@@ -119,6 +119,36 @@ public static class TempestWire
         return Parse(System.Text.Encoding.UTF8.GetBytes(json), s_readHeader);
     }
 
+    /// <summary>
+    /// What a queue stores for another program's text (<see cref="RawTempestMessage"/>): the id (the raw's, else the
+    /// text's, else a new one), the task name (<see cref="RawTempestMessage.RawTaskName"/> when the text cannot be
+    /// read: it is stored as it is, and the engine dead-letters it when it takes it), the attempt and the envelope,
+    /// where what the raw keeps beside the text wins, as in <see cref="TempestEngine.ParseMessage(RawTempestMessage)"/>.
+    /// Never throws for bad text.
+    /// </summary>
+    public static (string Id, string TaskName, int Attempt, Queues.TempestEnvelope? Envelope) ReadStoredHeader(RawTempestMessage raw)
+    {
+        ArgumentNullException.ThrowIfNull(raw);
+        string? id = raw.Id;
+        string taskName = RawTempestMessage.RawTaskName;
+        int attempt = 0;
+        Queues.TempestEnvelope? envelope = null;
+        try
+        {
+            var header = ParseHeader(raw.Json);
+            id ??= header.Id;
+            taskName = header.TaskName;
+            attempt = header.Attempt;
+            envelope = header.Envelope;
+        }
+        catch (TempestWireException)
+        {
+        }
+        if (raw.Attempt > 0) attempt = raw.Attempt;
+        if (raw.Envelope is { } kept) envelope = kept;
+        return (id ?? TempestId.New(), taskName, attempt, envelope);
+    }
+
     // Skips the arguments: any task name is taken, and the header stands in for the typed message.
     private static readonly ArgumentsReader s_readHeader = static (string taskName, ref Utf8JsonReader reader) =>
     {
