@@ -27,7 +27,11 @@ public sealed class TempestPostgreSqlOptions
     /// <summary>Whether <c>RecordAsync</c> keeps the recent failed runs (failures and timeouts) for the inspector. Default true.</summary>
     public bool KeepRecentFailures { get; set; } = true;
 
-    /// <summary>The clock of the poll waits (never of leases or run-ats: those are the server's). Default <see cref="TimeProvider.System"/>.</summary>
+    /// <summary>Where the queue logs what goes wrong around the jobs (a lost wake-up connection, a failed maintenance run),
+    /// under the category <c>TaskTempest.PostgreSql</c>. Default: nowhere.</summary>
+    public Microsoft.Extensions.Logging.ILoggerFactory? LoggerFactory { get; set; }
+
+    /// <summary>The clock of the poll waits and of the NOTIFY throttle (never of leases or run-ats: those are the server's). Default <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
     internal void Validate()

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using NpgsqlTypes;
 using TaskTempest.Queues;
@@ -25,6 +27,7 @@ public sealed partial class TempestPostgreSqlQueue : ILeasingTempestQueue, ICoun
     private readonly NpgsqlDataSource _dataSource;
     private readonly TempestPostgreSqlOptions _options;
     private readonly string _s; // the schema, validated: safe to write into the statements
+    private readonly ILogger _logger;
     private readonly Lock _migrationGate = new();
     private Task? _migration;
     private readonly CancellationTokenSource _disposed = new();
@@ -39,6 +42,7 @@ public sealed partial class TempestPostgreSqlQueue : ILeasingTempestQueue, ICoun
         _options = options ?? new TempestPostgreSqlOptions();
         _options.Validate();
         _s = _options.Schema;
+        _logger = (_options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger("TaskTempest.PostgreSql");
     }
 
     /// <summary>The settings it was made with.</summary>
@@ -87,17 +91,21 @@ public sealed partial class TempestPostgreSqlQueue : ILeasingTempestQueue, ICoun
         Wake();
     }
 
-    /// <summary>The insert and its wake-up in one round trip: on the queue's data source, or on <paramref name="connection"/>
-    /// (in the caller's transaction, where the notice goes out at the commit).</summary>
+    /// <summary>The insert and, when it is this instance's turn (<see cref="NotifyInterval"/>), its wake-up, in one round trip:
+    /// on the queue's data source, or on <paramref name="connection"/> (in the caller's transaction, where the notice goes
+    /// out at the commit).</summary>
     internal NpgsqlBatch CreateInsertBatch(Rows rows, NpgsqlConnection? connection)
     {
         var batch = connection is null ? _dataSource.CreateBatch() : new NpgsqlBatch(connection);
         var insert = new NpgsqlBatchCommand(InsertSql);
         rows.Bind(insert.Parameters, _options.QueueName);
         batch.BatchCommands.Add(insert);
-        var notify = new NpgsqlBatchCommand(NotifySql);
-        notify.Parameters.Add(Value(_options.QueueName));
-        batch.BatchCommands.Add(notify);
+        if (TakeNotifyTurn())
+        {
+            var notify = new NpgsqlBatchCommand(NotifySql);
+            notify.Parameters.Add(Value(_options.QueueName));
+            batch.BatchCommands.Add(notify);
+        }
         return batch;
     }
 
@@ -415,6 +423,7 @@ public sealed partial class TempestPostgreSqlQueue : ILeasingTempestQueue, ICoun
     public async ValueTask DisposeAsync()
     {
         await _disposed.CancelAsync().ConfigureAwait(false);
+        lock (_notifyGate) _trailingNotify?.Dispose();
         if (Volatile.Read(ref _listener) is { } listener)
         {
             try { await listener.ConfigureAwait(false); }
