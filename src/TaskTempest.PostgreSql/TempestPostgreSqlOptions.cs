@@ -27,6 +27,32 @@ public sealed class TempestPostgreSqlOptions
     /// <summary>Whether <c>RecordAsync</c> keeps the recent failed runs (failures and timeouts) for the inspector. Default true.</summary>
     public bool KeepRecentFailures { get; set; } = true;
 
+    // ---- retention: one maintenance run per MaintenanceInterval across every worker on the schema (the leader row)
+
+    /// <summary>How long a succeeded job's row is kept (as <see cref="Queues.TempestJobState.Completed"/>, for the
+    /// inspector) before the maintenance deletes it. Default zero: deleted at its acknowledgement, which keeps the table
+    /// small. A failed end is deleted all the same; its run stays in the recent failures.</summary>
+    public TimeSpan KeepCompletedFor { get; set; }
+
+    /// <summary>How long the recent-failure log keeps a failed run. Default 7 days.</summary>
+    public TimeSpan KeepFailuresFor { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>The most failed runs the recent-failure log keeps (the newest). Default 10,000.</summary>
+    public int MaxFailures { get; set; } = 10_000;
+
+    /// <summary>How long a dead letter is kept for an operator to look at, requeue or delete. Default 30 days.</summary>
+    public TimeSpan KeepDeadLettersFor { get; set; } = TimeSpan.FromDays(30);
+
+    /// <summary>The most dead letters kept (the newest). Default 100,000.</summary>
+    public int MaxDeadLetters { get; set; } = 100_000;
+
+    /// <summary>How long a worker that stopped heartbeating (killed, or cut off) stays in the registry. Default 1 hour.</summary>
+    public TimeSpan ForgetSilentWorkersAfter { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>How often the clean-up runs: at most once per interval across all workers on the schema (the first whose
+    /// rescue beat finds the turn free takes it, in the <c>leaders</c> table). Default 1 minute.</summary>
+    public TimeSpan MaintenanceInterval { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>Where the queue logs what goes wrong around the jobs (a lost wake-up connection, a failed maintenance run),
     /// under the category <c>TaskTempest.PostgreSql</c>. Default: nowhere.</summary>
     public Microsoft.Extensions.Logging.ILoggerFactory? LoggerFactory { get; set; }
@@ -43,5 +69,12 @@ public sealed class TempestPostgreSqlOptions
         if (MaxLeaseExpiries < 1) throw new ArgumentOutOfRangeException(nameof(MaxLeaseExpiries), MaxLeaseExpiries, "At least 1.");
         if (PollInterval <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(PollInterval), PollInterval, "The poll interval must be positive.");
         ArgumentNullException.ThrowIfNull(TimeProvider);
+        if (KeepCompletedFor < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(KeepCompletedFor), KeepCompletedFor, "Zero (delete at once) or more.");
+        if (KeepFailuresFor < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(KeepFailuresFor), KeepFailuresFor, "Zero or more.");
+        if (KeepDeadLettersFor < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(KeepDeadLettersFor), KeepDeadLettersFor, "Zero or more.");
+        if (ForgetSilentWorkersAfter < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(ForgetSilentWorkersAfter), ForgetSilentWorkersAfter, "Zero or more.");
+        if (MaxFailures < 0) throw new ArgumentOutOfRangeException(nameof(MaxFailures), MaxFailures, "Zero or more.");
+        if (MaxDeadLetters < 0) throw new ArgumentOutOfRangeException(nameof(MaxDeadLetters), MaxDeadLetters, "Zero or more.");
+        if (MaintenanceInterval <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(MaintenanceInterval), MaintenanceInterval, "The maintenance interval must be positive.");
     }
 }

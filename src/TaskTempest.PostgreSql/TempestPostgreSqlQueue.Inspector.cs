@@ -21,13 +21,17 @@ public sealed partial class TempestPostgreSqlQueue : ITempestQueueInspector
                    count(*) FILTER (WHERE state = 0 AND run_at > now()),
                    count(*) FILTER (WHERE state = 1 AND run_at > now()),
                    count(*) FILTER (WHERE state = 2),
-                   count(*) FILTER (WHERE state = 3)
+                   count(*) FILTER (WHERE state = 3),
+                   count(*) FILTER (WHERE state = 4)
             FROM {_s}.jobs WHERE queue = $1
             """);
         command.Parameters.Add(Value(_options.QueueName));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-        return new TempestQueueCounts(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4));
+        return new TempestQueueCounts(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4))
+        {
+            Completed = reader.GetInt64(5),
+        };
     }
 
     /// <inheritdoc/>
@@ -42,6 +46,7 @@ public sealed partial class TempestPostgreSqlQueue : ITempestQueueInspector
             TempestJobState.Retrying => ("state = 1 AND run_at > now()", "run_at, seq"),
             TempestJobState.Running => ("state = 2", "lease_until, seq"),
             TempestJobState.Dead => ("state = 3", "dead_at DESC, seq DESC"),
+            TempestJobState.Completed => ("state = 4", "finished_at DESC, seq DESC"),
             _ => throw new ArgumentOutOfRangeException(nameof(state), state, "Not a job state."),
         };
         await EnsureMigratedAsync(cancellationToken).ConfigureAwait(false);
@@ -86,6 +91,7 @@ public sealed partial class TempestPostgreSqlQueue : ITempestQueueInspector
             {
                 Running => TempestJobState.Running,
                 Dead => TempestJobState.Dead,
+                Completed => TempestJobState.Completed,
                 _ when due => TempestJobState.Ready,
                 Retrying => TempestJobState.Retrying,
                 _ => TempestJobState.Scheduled,

@@ -8,8 +8,8 @@ public sealed partial class TempestPostgreSqlQueue
 {
     /// <summary>
     /// Records outcomes in one round trip: one statement per kind present, each taking its rows as arrays and acting
-    /// only where the row is still running under the delivery's token. Completed deletes the row (a failure or timeout
-    /// goes to the recent failures first); Retry counts a failure, keeps the error and waits for the run-at; Returned
+    /// only where the row is still running under the delivery's token. Completed deletes the row, or keeps a success for
+    /// <see cref="TempestPostgreSqlOptions.KeepCompletedFor"/> (a failure or timeout goes to the recent failures first); Retry counts a failure, keeps the error and waits for the run-at; Returned
     /// puts it back as it is; ReturnedUnstarted with the claim's attempt undone; DeadLettered keeps it aside with the
     /// reason (a failed run's counts its failure). Returns the messages refused because their lease is not theirs.
     /// </summary>
@@ -52,6 +52,7 @@ public sealed partial class TempestPostgreSqlQueue
         const string Unlease = "lease_owner = NULL, lease_token = NULL, lease_until = NULL";
         string change = kind switch
         {
+            TempestOutcomeKind.Completed when _options.KeepCompletedFor > TimeSpan.Zero => "SELECT * FROM kept UNION ALL SELECT * FROM dropped",
             TempestOutcomeKind.Completed => $"DELETE FROM {_s}.jobs j USING t WHERE {Leased} RETURNING j.id, j.attempt, j.task, t.token",
             TempestOutcomeKind.Retry => $"""
                 UPDATE {_s}.jobs j SET state = 1, failures = j.failures + 1, last_error_type = t.error_type,
@@ -78,6 +79,7 @@ public sealed partial class TempestPostgreSqlQueue
         var command = new NpgsqlBatchCommand($"""
             WITH t AS (SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::smallint[], $5::text[], $6::text[], $7::timestamptz[], $8::text[])
                        AS t(id, token, task, status, error_type, error_message, run_at, reason)),
+            {(kind == TempestOutcomeKind.Completed && _options.KeepCompletedFor > TimeSpan.Zero ? KeptCompletions(Task, Unlease) : "")}
             changed AS ({change}),
             logged AS (
                 INSERT INTO {_s}.failures (job_id, task, attempt, status, error_type, error_message)
@@ -98,6 +100,16 @@ public sealed partial class TempestPostgreSqlQueue
         command.Parameters.Add(Value(_options.KeepRecentFailures));
         return command;
     }
+
+    /// <summary>With <see cref="TempestPostgreSqlOptions.KeepCompletedFor"/>: a success stays as a completed row (the
+    /// maintenance deletes it when it is old enough); a failed or timed-out end is deleted all the same (its run is in
+    /// the recent failures, kept longer).</summary>
+    private string KeptCompletions(string task, string unlease) => $"""
+        kept AS (
+            UPDATE {_s}.jobs j SET state = 4, finished_at = now(), {task}, {unlease}
+            FROM t WHERE {Leased} AND t.status = 0 RETURNING j.id, j.attempt, j.task, t.token),
+        dropped AS (DELETE FROM {_s}.jobs j USING t WHERE {Leased} AND t.status <> 0 RETURNING j.id, j.attempt, j.task, t.token),
+        """;
 
     /// <summary>The condition of every outcome: the row is running under the delivery's token.</summary>
     private const string Leased = "j.id = t.id AND j.lease_token = t.token AND j.state = 2";

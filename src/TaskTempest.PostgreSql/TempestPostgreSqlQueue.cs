@@ -14,7 +14,9 @@ namespace TaskTempest.PostgreSql;
 /// outcome is a batched statement conditional on the lease token, so a stale worker cannot overwrite a newer outcome;
 /// a rescue (one at a time, under a transaction-scoped advisory lock) returns expired leases, and dead-letters a job
 /// whose lease expired <see cref="TempestPostgreSqlOptions.MaxLeaseExpiries"/> times. Retries and delays are a run-at
-/// column. A finished job's row is deleted (its failure, if it failed, stays in the recent-failure log).
+/// column. A finished job's row is deleted (its failure, if it failed, stays in the recent-failure log), or a success is
+/// kept for <see cref="TempestPostgreSqlOptions.KeepCompletedFor"/>; one maintenance run per interval across all workers
+/// deletes what is past its keep (<see cref="MaintainAsync"/>).
 /// </summary>
 /// <remarks>
 /// Enqueue is idempotent by id: a message whose id the table already holds is not added again. The tables are created
@@ -22,7 +24,7 @@ namespace TaskTempest.PostgreSql;
 /// </remarks>
 public sealed partial class TempestPostgreSqlQueue : ILeasingTempestQueue, ICountingTempestQueue, IAsyncDisposable
 {
-    private const short Waiting = 0, Retrying = 1, Running = 2, Dead = 3;
+    private const short Waiting = 0, Retrying = 1, Running = 2, Dead = 3, Completed = 4;
 
     private readonly NpgsqlDataSource _dataSource;
     private readonly TempestPostgreSqlOptions _options;
@@ -384,6 +386,7 @@ public sealed partial class TempestPostgreSqlQueue : ILeasingTempestQueue, ICoun
         }
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         if (returned > 0) Wake();
+        OfferMaintenance();
         return new TempestRescue(returned, dead);
     }
 
@@ -424,6 +427,7 @@ public sealed partial class TempestPostgreSqlQueue : ILeasingTempestQueue, ICoun
     {
         await _disposed.CancelAsync().ConfigureAwait(false);
         lock (_notifyGate) _trailingNotify?.Dispose();
+        if (Volatile.Read(ref _maintenance) is { } maintenance) await maintenance.ConfigureAwait(false); // it logs its own errors
         if (Volatile.Read(ref _listener) is { } listener)
         {
             try { await listener.ConfigureAwait(false); }

@@ -10,13 +10,14 @@ namespace TaskTempest.PostgreSql;
 public static class TempestPostgreSqlSchema
 {
     /// <summary>The version <see cref="Script"/> brings a schema to (recorded in its <c>migrations</c> table).</summary>
-    public const int Version = 1;
+    public const int Version = 2;
 
     /// <summary>
     /// The SQL that creates (or completes) the queue's tables in <paramref name="schema"/>, safe to run again:
     /// <c>jobs</c> (one row per job: the message text, the whole envelope in columns, state, lease), <c>workers</c>
-    /// (the registry of worker processes and their heartbeats), <c>failures</c> (the recent failed runs) and
-    /// <c>migrations</c>. The partial index on waiting rows is what a claim walks.
+    /// (the registry of worker processes and their heartbeats), <c>failures</c> (the recent failed runs),
+    /// <c>leaders</c> (who runs the maintenance, until when) and <c>migrations</c>. The partial index on waiting rows is
+    /// what a claim walks.
     /// </summary>
     public static string Script(string schema = "tempest")
     {
@@ -31,7 +32,7 @@ public static class TempestPostgreSqlSchema
                 envelope_queue     text,                        -- the envelope's named queue, carried (routing by it comes later)
                 task               text NOT NULL DEFAULT '?',             -- the wire name ('?' until a raw text is parsed)
                 body               text NOT NULL,               -- the message as written (bare array or envelope)
-                state              smallint NOT NULL DEFAULT 0,           -- 0 waiting, 1 retrying, 2 running, 3 dead
+                state              smallint NOT NULL DEFAULT 0,           -- 0 waiting, 1 retrying, 2 running, 3 dead, 4 completed (kept)
                 priority           integer NOT NULL DEFAULT 0,
                 run_at             timestamptz NOT NULL DEFAULT now(),        -- due from then, on the server's clock
                 scheduled_for      timestamptz,                 -- the envelope's run-at, as submitted or retried
@@ -55,6 +56,14 @@ public static class TempestPostgreSqlSchema
             CREATE INDEX IF NOT EXISTS jobs_claimable ON {schema}.jobs (queue, priority DESC, run_at, seq) WHERE state < 2;
             CREATE INDEX IF NOT EXISTS jobs_running ON {schema}.jobs (lease_until) WHERE state = 2;
             CREATE INDEX IF NOT EXISTS jobs_dead ON {schema}.jobs (dead_at) WHERE state = 3;
+            -- Version 2: succeeded jobs kept for a while (TempestPostgreSqlOptions.KeepCompletedFor), and the maintenance leader.
+            ALTER TABLE {schema}.jobs ADD COLUMN IF NOT EXISTS finished_at timestamptz;
+            CREATE INDEX IF NOT EXISTS jobs_completed ON {schema}.jobs (finished_at) WHERE state = 4;
+            CREATE TABLE IF NOT EXISTS {schema}.leaders (
+                name  text PRIMARY KEY,                         -- the duty: 'maintenance'
+                owner text NOT NULL,                            -- the queue instance that took it
+                until timestamptz NOT NULL                      -- nobody else takes it before then
+            );
             CREATE TABLE IF NOT EXISTS {schema}.workers (
                 id             text PRIMARY KEY,
                 engine         text NOT NULL,
@@ -79,7 +88,7 @@ public static class TempestPostgreSqlSchema
                 version    integer PRIMARY KEY,
                 applied_at timestamptz NOT NULL DEFAULT now()
             );
-            INSERT INTO {schema}.migrations (version) VALUES ({Version}) ON CONFLICT DO NOTHING;
+            INSERT INTO {schema}.migrations (version) SELECT v FROM generate_series(1, {Version}) AS v ON CONFLICT DO NOTHING;
             """;
     }
 

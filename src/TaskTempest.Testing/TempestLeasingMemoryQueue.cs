@@ -537,6 +537,7 @@ public sealed class TempestLeasingMemoryQueue : ILeasingTempestQueue, ICountingT
                 TempestJobState.Scheduled or TempestJobState.Retrying => _delayed.Where(job => job.State == state),
                 TempestJobState.Running => _running.Order(RunningOrder.Instance),
                 TempestJobState.Dead => _dead.Reverse(),
+                TempestJobState.Completed => [], // a finished job is forgotten at once
                 _ => throw new ArgumentOutOfRangeException(nameof(state), state, "Not a job state."),
             };
             foreach (var job in jobs.Skip(offset).Take(limit)) page.Add(Describe(job));

@@ -58,10 +58,17 @@ public enum TempestJobState
 
     /// <summary>In the dead letters.</summary>
     Dead,
+
+    /// <summary>Succeeded, and kept for a while where the queue keeps finished jobs (most delete them at once).</summary>
+    Completed,
 }
 
 /// <summary>How many jobs are in each state; null where the queue cannot know.</summary>
-public sealed record TempestQueueCounts(long? Ready, long? Scheduled, long? Retrying, long? Running, long? Dead);
+public sealed record TempestQueueCounts(long? Ready, long? Scheduled, long? Retrying, long? Running, long? Dead)
+{
+    /// <summary>Succeeded jobs still kept (<see cref="TempestJobState.Completed"/>); null where the queue keeps none.</summary>
+    public long? Completed { get; init; }
+}
 
 /// <summary>One job as the inspector shows it.</summary>
 public sealed record TempestJobInfo
