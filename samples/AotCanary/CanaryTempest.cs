@@ -1,0 +1,14 @@
+using ZLogger;
+
+namespace TaskTempest.Samples.AotCanary;
+
+/// <summary>The canary's engine: each queue gets an instance of its own, with its own two log files.</summary>
+[Tempest(Threads = 2)]
+public partial class CanaryTempest;
+
+/// <summary>Says which queue brought it, in the task log.</summary>
+[TempestTask]
+public sealed class Chirp : TempestTask
+{
+    public void Process(string queue, int number) => TaskLogger.ZLogInformation($"chirp {number} through {queue}");
+}

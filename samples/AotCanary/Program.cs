@@ -1,0 +1,26 @@
+using Npgsql;
+using TaskTempest;
+using TaskTempest.PostgreSql;
+using TaskTempest.Samples.AotCanary;
+
+// The NativeAOT canary: one binary with every runtime package, one job through each queue, then it runs until SIGINT
+// or SIGTERM like any worker and exits 0 when both engines drained.
+//   TASKTEMPEST_POSTGRES='Host=...;Username=...;Database=...' ./AotCanary [schema]
+// Logs: memory.log and memory.task.log (the embedded memory queue), postgres.log and postgres.task.log.
+string connectionString = Environment.GetEnvironmentVariable("TASKTEMPEST_POSTGRES")
+    ?? throw new InvalidOperationException("Set TASKTEMPEST_POSTGRES to a PostgreSQL connection string (scripts/ci-services.sh start prints one).");
+string schema = args.Length > 0 ? args[0] : "canary";
+
+// The slim builder keeps the binary to what the queue uses: arrays (the batched statements bind them), nothing else.
+await using var dataSource = new NpgsqlSlimDataSourceBuilder(connectionString).EnableArrays().Build();
+await using var postgres = new TempestPostgreSqlQueue(dataSource, new TempestPostgreSqlOptions { Schema = schema });
+
+var onMemory = new CanaryTempest(new TempestOptions { LogFile = "memory.log", TaskLogFile = "memory.task.log" });
+var onPostgres = new CanaryTempest(new TempestOptions { Queue = postgres, LogFile = "postgres.log", TaskLogFile = "postgres.task.log" });
+onMemory.SubmitChirp("memory", 1);
+onPostgres.SubmitChirp("postgres", 2);
+
+Console.WriteLine("AotCanary running: one job through the memory queue, one through PostgreSQL. Ctrl+C to stop.");
+var results = await Task.WhenAll(onMemory.RunAsync(), onPostgres.RunAsync());
+foreach (var result in results) Console.WriteLine(result);
+return results.Max(r => r.ExitCode);
