@@ -5,27 +5,29 @@ namespace TaskTempest.PostgreSql;
 
 public sealed partial class TempestPostgreSqlQueue : ITempestQueueInspector
 {
-    // The inspector counts and lists exactly (an operator's view, a dashboard's poll); the engine never calls it.
+    // The inspector is an operator's view and a dashboard's poll; the engine never calls it. Its counts are bounded.
 
     private const string JobColumns = $"""
         id, task, state, run_at <= now() AS due, attempt, {EnvelopeColumns}, body_is_envelope, lease_owner, lease_token,
         lease_until, dead_reason, dead_at, enqueued_at, body
         """;
 
-    /// <inheritdoc/>
+    /// <summary>How many jobs of this queue name are in each state: exact up to <see cref="ExactCountLimit"/> per state
+    /// (a bounded walk of that state's partial index), the planner's estimate above, so that a dashboard polling a
+    /// deep table never scans it.</summary>
     public async ValueTask<TempestQueueCounts> GetCountsAsync(CancellationToken cancellationToken = default)
     {
         await EnsureMigratedAsync(cancellationToken).ConfigureAwait(false);
+        string Count(string where) => $"""
+            (SELECT CASE WHEN n > $2 THEN greatest(n, {_s}.count_estimate('SELECT 1 FROM {_s}.jobs WHERE queue = ' || quote_literal($1) || ' AND {where}')) ELSE n END
+             FROM (SELECT count(*) AS n FROM (SELECT 1 FROM {_s}.jobs WHERE queue = $1 AND {where} LIMIT $2 + 1) AS bounded) AS counted)
+            """;
         await using var command = _dataSource.CreateCommand($"""
-            SELECT count(*) FILTER (WHERE state < 2 AND run_at <= now()),
-                   count(*) FILTER (WHERE state = 0 AND run_at > now()),
-                   count(*) FILTER (WHERE state = 1 AND run_at > now()),
-                   count(*) FILTER (WHERE state = 2),
-                   count(*) FILTER (WHERE state = 3),
-                   count(*) FILTER (WHERE state = 4)
-            FROM {_s}.jobs WHERE queue = $1
+            SELECT {Count(StateFilter(TempestJobState.Ready))}, {Count(StateFilter(TempestJobState.Scheduled))}, {Count(StateFilter(TempestJobState.Retrying))},
+                   {Count(StateFilter(TempestJobState.Running))}, {Count(StateFilter(TempestJobState.Dead))}, {Count(StateFilter(TempestJobState.Completed))}
             """);
         command.Parameters.Add(Value(_options.QueueName));
+        command.Parameters.Add(Value((long)ExactCountLimit));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
         return new TempestQueueCounts(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4))
@@ -34,20 +36,31 @@ public sealed partial class TempestPostgreSqlQueue : ITempestQueueInspector
         };
     }
 
+    /// <summary>The rows of a state (constant text: it is written into the counts' estimate query too).</summary>
+    private static string StateFilter(TempestJobState state) => state switch
+    {
+        TempestJobState.Ready => "state < 2 AND run_at <= now()",
+        TempestJobState.Scheduled => "state = 0 AND run_at > now()",
+        TempestJobState.Retrying => "state = 1 AND run_at > now()",
+        TempestJobState.Running => "state = 2",
+        TempestJobState.Dead => "state = 3",
+        TempestJobState.Completed => "state = 4",
+        _ => throw new ArgumentOutOfRangeException(nameof(state), state, "Not a job state."),
+    };
+
     /// <inheritdoc/>
     public async ValueTask<IReadOnlyList<TempestJobInfo>> ListAsync(TempestJobState state, int offset, int limit, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
         ArgumentOutOfRangeException.ThrowIfNegative(limit);
-        (string where, string order) = state switch
+        string where = StateFilter(state);
+        string order = state switch
         {
-            TempestJobState.Ready => ("state < 2 AND run_at <= now()", "priority DESC, run_at, seq"),
-            TempestJobState.Scheduled => ("state = 0 AND run_at > now()", "run_at, seq"),
-            TempestJobState.Retrying => ("state = 1 AND run_at > now()", "run_at, seq"),
-            TempestJobState.Running => ("state = 2", "lease_until, seq"),
-            TempestJobState.Dead => ("state = 3", "dead_at DESC, seq DESC"),
-            TempestJobState.Completed => ("state = 4", "finished_at DESC, seq DESC"),
-            _ => throw new ArgumentOutOfRangeException(nameof(state), state, "Not a job state."),
+            TempestJobState.Ready => "priority DESC, run_at, seq",
+            TempestJobState.Scheduled or TempestJobState.Retrying => "run_at, seq",
+            TempestJobState.Running => "lease_until, seq",
+            TempestJobState.Dead => "dead_at DESC, seq DESC",
+            _ => "finished_at DESC, seq DESC",
         };
         await EnsureMigratedAsync(cancellationToken).ConfigureAwait(false);
         await using var command = _dataSource.CreateCommand($"SELECT {JobColumns} FROM {_s}.jobs WHERE queue = $1 AND {where} ORDER BY {order} OFFSET $2 LIMIT $3");

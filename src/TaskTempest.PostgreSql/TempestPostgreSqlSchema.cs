@@ -59,6 +59,14 @@ public static class TempestPostgreSqlSchema
             -- Version 2: succeeded jobs kept for a while (TempestPostgreSqlOptions.KeepCompletedFor), and the maintenance leader.
             ALTER TABLE {schema}.jobs ADD COLUMN IF NOT EXISTS finished_at timestamptz;
             CREATE INDEX IF NOT EXISTS jobs_completed ON {schema}.jobs (finished_at) WHERE state = 4;
+            -- The planner's row estimate of a query the queue writes: the inspector's counts above 10,000 rows of a state.
+            CREATE OR REPLACE FUNCTION {schema}.count_estimate(query text) RETURNS bigint LANGUAGE plpgsql AS $fn$
+            DECLARE plan jsonb;
+            BEGIN
+                EXECUTE 'EXPLAIN (FORMAT JSON) ' || query INTO plan;
+                RETURN (plan -> 0 -> 'Plan' ->> 'Plan Rows')::bigint;
+            END
+            $fn$;
             CREATE TABLE IF NOT EXISTS {schema}.leaders (
                 name  text PRIMARY KEY,                         -- the duty: 'maintenance'
                 owner text NOT NULL,                            -- the queue instance that took it

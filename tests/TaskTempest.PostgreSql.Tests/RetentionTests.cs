@@ -141,4 +141,22 @@ public sealed class RetentionTests(PostgresDatabase<RetentionTests> database) : 
         await run.WaitAsync(Bound);
         Assert.Equal(1, await ScalarAsync("SELECT count(*) FROM by_engine.leaders"));
     }
+
+    [Fact]
+    public async Task The_inspector_counts_exactly_up_to_the_limit_and_estimates_above_it()
+    {
+        var queue = await QueueAsync("deep");
+        int deep = TempestPostgreSqlQueue.ExactCountLimit + 5_000;
+        await ExecuteAsync($"""
+            INSERT INTO deep.jobs (id, body, state, dead_reason, dead_at) SELECT 'dead' || n, '[]', 3, 'test', now() FROM generate_series(1, {deep}) AS n;
+            INSERT INTO deep.jobs (id, body) SELECT 'ready' || n, '[]' FROM generate_series(1, 7) AS n;
+            ANALYZE deep.jobs;
+            """);
+
+        var counts = await queue.GetCountsAsync();
+
+        Assert.Equal(7, counts.Ready); // exact
+        Assert.Equal(0, counts.Running);
+        Assert.InRange(counts.Dead!.Value, deep * 9 / 10, deep * 11 / 10); // the planner's figure, from ANALYZE, not the bound
+    }
 }
