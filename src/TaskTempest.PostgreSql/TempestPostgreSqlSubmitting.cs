@@ -7,14 +7,30 @@ namespace TaskTempest.PostgreSql;
 public static class TempestPostgreSqlSubmitting
 {
     /// <summary>
-    /// A submitter whose jobs are inserted through <paramref name="transaction"/> into <paramref name="queue"/>'s table:
+    /// A submitter whose jobs are inserted through <paramref name="transaction"/> into the queue's table:
     /// a job exists only if the transaction commits, together with the business write beside it, and vanishes with a
     /// rollback. It keeps every typed <c>Submit{Task}</c> method and composes with the others
-    /// (<c>engine.InTransaction(queue, tx).After(...)</c>, <c>.Batch()</c>: one insert for the batch). The transaction
+    /// (<c>engine.InTransaction(tx).After(...)</c>, <c>.Batch()</c>: one insert for the batch). The transaction
     /// must be on a connection to the queue's database; the queue's tables must exist (they do once a worker ran, or
     /// after <see cref="TempestPostgreSqlQueue.MigrateAsync"/>). Its NOTIFY goes out with the commit, so idle workers
     /// wake when the job is there, and never for a rolled-back one.
     /// </summary>
+    /// <remarks>This overload puts the jobs into the engine's own queue, which must be a <see cref="TempestPostgreSqlQueue"/>;
+    /// the other names the queue (another schema, or an engine whose queue is not PostgreSQL).</remarks>
+    public static TSubmitter InTransaction<TSubmitter>(this ITempestSubmitter<TSubmitter> submitter, NpgsqlTransaction transaction)
+        where TSubmitter : TempestSubmitter
+    {
+        ArgumentNullException.ThrowIfNull(submitter);
+        var engine = submitter.WithSubmitOptions(submitter.SubmitOptions).Engine;
+        var queue = engine.Queue as TempestPostgreSqlQueue ?? throw new InvalidOperationException(
+            $"The engine {engine.Name} runs on {engine.Queue.GetType().Name}, not on a TempestPostgreSqlQueue: name the queue, InTransaction(queue, transaction).");
+        return submitter.InTransaction(queue, transaction);
+    }
+
+    /// <inheritdoc cref="InTransaction{TSubmitter}(ITempestSubmitter{TSubmitter}, NpgsqlTransaction)"/>
+    /// <param name="submitter">The engine, or one of its submitters.</param>
+    /// <param name="queue">The queue whose table the jobs go into.</param>
+    /// <param name="transaction">The caller's transaction, on a connection to the queue's database.</param>
     public static TSubmitter InTransaction<TSubmitter>(this ITempestSubmitter<TSubmitter> submitter, TempestPostgreSqlQueue queue, NpgsqlTransaction transaction)
         where TSubmitter : TempestSubmitter
     {

@@ -124,7 +124,7 @@ public sealed class EngineOnPostgreSqlTests(PostgresDatabase<EngineOnPostgreSqlT
             await using (var transaction = await connection.BeginTransactionAsync())
             {
                 await using (var order = new NpgsqlCommand("INSERT INTO outbox.orders VALUES (1)", connection, transaction)) await order.ExecuteNonQueryAsync();
-                committed = await engine.InTransaction(queue, transaction).SubmitCountedAsync(1);
+                committed = await engine.InTransaction(transaction).SubmitCountedAsync(1); // the engine's own queue
                 await transaction.CommitAsync();
             }
             await using (var transaction = await connection.BeginTransactionAsync())

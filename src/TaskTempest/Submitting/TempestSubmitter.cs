@@ -21,6 +21,10 @@ public abstract class TempestSubmitter
         SubmitOptions = options;
     }
 
+    /// <summary>The engine it submits through (a package's extension reads its queue: <c>submitter.Engine.Queue</c>).</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public TempestEngine Engine => _engine;
+
     /// <summary>How this submitter sends its jobs.</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
     public TempestSubmitOptions SubmitOptions { get; }
