@@ -1,8 +1,6 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
-using System.Text;
 using System.Text.RegularExpressions;
-using TaskTempest.Tests.Support;
+using TaskTempest.Tests.Shared;
 using Xunit.Abstractions;
 
 namespace TaskTempest.Tests;
@@ -25,11 +23,11 @@ public sealed partial class AotPublishTests(ITestOutputHelper output)
         string runDir = Directory.CreateDirectory(Path.Combine(work, "run")).FullName;
 
         // Its own artifacts folder, so the publish never touches the obj/ folders of the build under test.
-        var publish = await RunAsync(RepositoryPaths.DotnetHost,
+        var publish = await ChildProcess.RunAsync(RepositoryPaths.DotnetHost,
             ["publish", Path.Combine(RepositoryPaths.Root, "samples", "MathTempest", "MathTempest.csproj"),
              "-c", "Release", "-r", "linux-x64", "-p:PublishAot=true", "-o", publishDir,
              "--artifacts-path", Path.Combine(work, "artifacts"), "-nodeReuse:false", "--disable-build-servers"],
-            RepositoryPaths.Root);
+            RepositoryPaths.Root, Bound);
         output.WriteLine(publish.Output);
         Assert.True(publish.ExitCode == 0, "publish failed:\n" + publish.Output);
         var trimOrAotWarnings = TrimOrAotWarning().Matches(publish.Output).Select(m => m.Value).Distinct().ToList();
@@ -40,17 +38,8 @@ public sealed partial class AotPublishTests(ITestOutputHelper output)
         Assert.False(File.Exists(Path.Combine(publishDir, "MathTempest.dll")), "the publish produced IL, not a native binary");
         output.WriteLine($"binary size: {new FileInfo(binary).Length / 1024.0 / 1024.0:0.00} MiB");
 
-        // Started as a terminal would start it, with SIGINT at its default: a test run that a shell started in
-        // the background inherits SIGINT as ignored, and an ignored signal stays ignored across exec, so the
-        // binary would never see the interrupt. `env --default-signal` (coreutils) resets it, then execs the
-        // binary in the same process.
-        var start = new ProcessStartInfo("env")
-        {
-            WorkingDirectory = runDir, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
-        };
-        start.ArgumentList.Add("--default-signal=INT");
-        start.ArgumentList.Add(binary);
-        using var process = Process.Start(start)!;
+        // SIGINT at its default even when this test run was started in the background (see StartInterruptible).
+        using var process = ChildProcess.StartInterruptible(binary, [], runDir);
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         string mainLog = Path.Combine(runDir, "MathTempest.log");
@@ -58,7 +47,7 @@ public sealed partial class AotPublishTests(ITestOutputHelper output)
         try
         {
             await WhenFileSays(runDir, () => CountLines(mainLog, SuccessLine()) == 10 && CountLines(taskLog, SumLine()) == 10);
-            Assert.Equal(0, Kill(process.Id, Sigint));
+            ChildProcess.Interrupt(process.Id);
             await process.WaitForExitAsync().WaitAsync(Bound);
         }
         finally
@@ -110,24 +99,6 @@ public sealed partial class AotPublishTests(ITestOutputHelper output)
             await changed.WaitAsync(TimeSpan.FromSeconds(1));
         }
     }
-
-    internal static async Task<(int ExitCode, string Output)> RunAsync(string file, string[] arguments, string workingDirectory)
-    {
-        var info = new ProcessStartInfo(file) { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in arguments) info.ArgumentList.Add(argument);
-        using var process = Process.Start(info)!;
-        var text = new StringBuilder();
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(Bound);
-        text.Append(await stdout).Append(await stderr);
-        return (process.ExitCode, text.ToString());
-    }
-
-    private const int Sigint = 2;
-
-    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static partial int Kill(int pid, int signal);
 
     [GeneratedRegex(@"\b(IL[23]\d{3})\b")]
     private static partial Regex TrimOrAotWarning();
