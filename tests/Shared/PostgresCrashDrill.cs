@@ -166,10 +166,10 @@ internal static class PostgresCrashDrill
                 var (distinct, live, heldByA, heldByB) = await PollAsync(db, s, running[0].ProcessId, running[1].ProcessId, token);
                 progress = $"{distinct} of {settings.Jobs} jobs completed, {live} waiting or running, {kills.Count} kills";
                 foreach (var recovery in recoveries.Where(r => r.Seconds is null)) await recovery.CheckAsync(db, s, token);
-                // Never the worker killed last: a restart takes 1-2.5 s under this load, as long as 2,000-4,000 completions,
-                // so at kill points 1,500 completions apart it is the other worker, up since before the last kill, that
-                // holds leases. The first kill takes b, or a while b holds none yet (b's first claim waits for its poll
-                // when its LISTEN was not up at the submit).
+                // Never the worker killed last: under load a restart lasts as long as thousands of completions (README,
+                // "Crash test"), so at kill points 1,500 completions apart it is the other worker, up since before the
+                // last kill, that holds leases. The first kill takes b, or a while b holds none yet (a first claim can
+                // come late).
                 int victim = kills.Count > 0 ? (kills[^1].Worker == "a" ? 1 : 0) : heldByB > 0 ? 1 : 0;
                 foreach (var (kill, slot, clock) in restarting.Where(r => (r.Slot == 0 ? heldByA : heldByB) > 0))
                     kills[kill] = kills[kill] with { RestartSeconds = clock.Elapsed.TotalSeconds };
