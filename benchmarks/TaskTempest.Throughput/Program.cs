@@ -17,6 +17,8 @@ using TaskTempest.Throughput.Contenders;
 //   ... -- profile-threads [jobs]                   TaskTempest's thread-pool mode alone, pre-filled, 3 runs, for a profiler
 //   ... -- aot-start <MathTempest binary> [runs]    NativeAOT start-up to the first success line, 10 runs (see AotStart.cs);
 //       publish the binary first: dotnet publish samples/MathTempest -c Release -r linux-x64 -o /tmp/mathaot
+//   ... -- crash-pg [jobs]                          the PostgreSQL SIGKILL drill (see CrashPg.cs), default 20,000 jobs, on
+//       the server TASKTEMPEST_POSTGRES names; build the worker first: dotnet build -c Release samples/PostgreSqlTempest
 
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
@@ -42,6 +44,9 @@ switch (args)
     case ["fibers", ..]:
         await Fibers.RunAsync(Arg(1, 1_000_000), Arg(2, 20_000), Arg(3, 5));
         break;
+
+    case ["crash-pg", ..]:
+        return await CrashPg.RunAsync(Arg(1, 20_000), $"{Run} crash-pg {Arg(1, 20_000)}");
 
     case ["aot-start", string binary, ..]:
         AotStart.Run(binary, Arg(2, 10));

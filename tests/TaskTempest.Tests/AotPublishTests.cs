@@ -1,8 +1,6 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
-using System.Text;
 using System.Text.RegularExpressions;
-using TaskTempest.Tests.Support;
+using TaskTempest.Tests.Shared;
 using Xunit.Abstractions;
 
 namespace TaskTempest.Tests;
@@ -29,7 +27,7 @@ public sealed partial class AotPublishTests(ITestOutputHelper output)
         string runDir = Directory.CreateDirectory(Path.Combine(work, "run")).FullName;
 
         // Its own artifacts folder, so the publish never touches the obj/ folders of the build under test.
-        var publish = await RunAsync(RepositoryPaths.DotnetHost,
+        var publish = await ChildProcess.RunAsync(RepositoryPaths.DotnetHost,
             ["publish", Path.Combine(RepositoryPaths.Root, "samples", "AotCanary", "AotCanary.csproj"),
              "-c", "Release", "-r", "linux-x64", "-p:PublishAot=true", "-o", publishDir,
              "--artifacts-path", Path.Combine(work, "artifacts"), "-nodeReuse:false", "--disable-build-servers"],
@@ -44,17 +42,8 @@ public sealed partial class AotPublishTests(ITestOutputHelper output)
         Assert.False(File.Exists(Path.Combine(publishDir, "AotCanary.dll")), "the publish produced IL, not a native binary");
         output.WriteLine($"binary size: {new FileInfo(binary).Length / 1024.0 / 1024.0:0.00} MiB");
 
-        // Started as a terminal would start it, with SIGINT at its default: a test run that a shell started in
-        // the background inherits SIGINT as ignored, and an ignored signal stays ignored across exec, so the
-        // binary would never see the interrupt. `env --default-signal` (coreutils) resets it, then execs the
-        // binary in the same process.
-        var start = new ProcessStartInfo("env")
-        {
-            WorkingDirectory = runDir, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
-        };
-        start.ArgumentList.Add("--default-signal=INT");
-        start.ArgumentList.Add(binary);
-        start.ArgumentList.Add("aot_canary_" + Guid.NewGuid().ToString("N")[..12]); // a schema of its own on the server
+        // SIGINT at its default even when this test run was started in the background (see StartInterruptible).
+        var start = ChildProcess.StartInfoInterruptible(binary, ["aot_canary_" + Guid.NewGuid().ToString("N")[..12]], runDir); // a schema of its own
         start.Environment["TASKTEMPEST_POSTGRES"] = postgres;
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
@@ -64,7 +53,7 @@ public sealed partial class AotPublishTests(ITestOutputHelper output)
         {
             await WhenFileSays(runDir, () => queues.All(q =>
                 CountLines(Path.Combine(runDir, q + ".log"), SuccessLine()) == 1 && CountLines(Path.Combine(runDir, q + ".task.log"), ChirpLine(q)) == 1));
-            Assert.Equal(0, Kill(process.Id, Sigint));
+            ChildProcess.Interrupt(process.Id);
             await process.WaitForExitAsync().WaitAsync(Bound);
         }
         finally
@@ -115,24 +104,6 @@ public sealed partial class AotPublishTests(ITestOutputHelper output)
             await changed.WaitAsync(TimeSpan.FromSeconds(1));
         }
     }
-
-    internal static async Task<(int ExitCode, string Output)> RunAsync(string file, string[] arguments, string workingDirectory)
-    {
-        var info = new ProcessStartInfo(file) { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in arguments) info.ArgumentList.Add(argument);
-        using var process = Process.Start(info)!;
-        var text = new StringBuilder();
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(Bound);
-        text.Append(await stdout).Append(await stderr);
-        return (process.ExitCode, text.ToString());
-    }
-
-    private const int Sigint = 2;
-
-    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static partial int Kill(int pid, int signal);
 
     [GeneratedRegex(@"\b(IL[23]\d{3})\b")]
     private static partial Regex TrimOrAotWarning();

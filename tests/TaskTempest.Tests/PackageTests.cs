@@ -1,5 +1,5 @@
 using Xunit.Abstractions;
-using TaskTempest.Tests.Support;
+using TaskTempest.Tests.Shared;
 
 namespace TaskTempest.Tests;
 
@@ -28,7 +28,7 @@ public sealed class PackageTests(ITestOutputHelper output)
         string work = Directory.CreateTempSubdirectory("tasktempest-package-").FullName;
         // A version of its own, so no package cache can hand back an older build of this one.
         string version = "0.1.0-test." + Guid.NewGuid().ToString("N")[..12];
-        var pack = await AotPublishTests.RunAsync(RepositoryPaths.DotnetHost,
+        var pack = await ChildProcess.RunAsync(RepositoryPaths.DotnetHost,
             ["pack", Path.Combine(RepositoryPaths.Root, "src", "TaskTempest", "TaskTempest.csproj"), "-c", "Release",
              "-o", Path.Combine(work, "feed"), $"-p:Version={version}", "--artifacts-path", Path.Combine(work, "artifacts"),
              "-nodeReuse:false", "--disable-build-servers"],
@@ -51,7 +51,7 @@ public sealed class PackageTests(ITestOutputHelper output)
             </Project>
             """);
         // The README's command (with the test's own version: a plain `dotnet add package` takes the newest stable one).
-        var add = await AotPublishTests.RunAsync(RepositoryPaths.DotnetHost,
+        var add = await ChildProcess.RunAsync(RepositoryPaths.DotnetHost,
             ["add", Path.Combine(work, "Lib", "Lib.csproj"), "package", "TaskTempest", "--source", Path.Combine(work, "feed"),
              "--version", version, "--package-directory", Path.Combine(work, "packages")],
             work);
@@ -76,14 +76,14 @@ public sealed class PackageTests(ITestOutputHelper output)
             [TempestTask] public sealed class AppPing : TempestTask { public void Process(string s) { } }
             """);
 
-        var packLib = await AotPublishTests.RunAsync(RepositoryPaths.DotnetHost,
+        var packLib = await ChildProcess.RunAsync(RepositoryPaths.DotnetHost,
             ["pack", Path.Combine(work, "Lib", "Lib.csproj"), "-o", Path.Combine(work, "feed"), $"-p:Version={version}",
              "--packages", Path.Combine(work, "packages"), "-nodeReuse:false", "--disable-build-servers"],
             work);
         output.WriteLine(packLib.Output);
         Assert.True(packLib.ExitCode == 0, "the library did not build or pack:\n" + packLib.Output);
 
-        var run = await AotPublishTests.RunAsync(RepositoryPaths.DotnetHost,
+        var run = await ChildProcess.RunAsync(RepositoryPaths.DotnetHost,
             ["run", "--project", Path.Combine(work, "App", "App.csproj"), "--packages", Path.Combine(work, "packages"),
              "-nodeReuse:false", "--disable-build-servers"],
             work);
@@ -138,7 +138,7 @@ public sealed class PackageTests(ITestOutputHelper output)
               </ItemGroup>
             </Project>
             """);
-        var missing = await AotPublishTests.RunAsync(RepositoryPaths.DotnetHost, ["build", Path.Combine(work, "App", "App.csproj"), .. build], work);
+        var missing = await ChildProcess.RunAsync(RepositoryPaths.DotnetHost, ["build", Path.Combine(work, "App", "App.csproj"), .. build], work);
         output.WriteLine(missing.Output);
         Assert.NotEqual(0, missing.ExitCode);
         Assert.Contains("error TT0020", missing.Output, StringComparison.Ordinal);
@@ -155,7 +155,7 @@ public sealed class PackageTests(ITestOutputHelper output)
               </ItemGroup>
             </Project>
             """);
-        var run = await AotPublishTests.RunAsync(RepositoryPaths.DotnetHost, ["run", "--project", Path.Combine(work, "App", "App.csproj"), .. build], Path.Combine(work, "App"));
+        var run = await ChildProcess.RunAsync(RepositoryPaths.DotnetHost, ["run", "--project", Path.Combine(work, "App", "App.csproj"), .. build], Path.Combine(work, "App"));
         output.WriteLine(run.Output);
         Assert.True(run.ExitCode == 0, "the project route did not build or run:\n" + run.Output);
         Assert.Contains("MyTempest: said hello to world, 1 succeeded", run.Output, StringComparison.Ordinal);

@@ -1,6 +1,5 @@
 using PublicApiGenerator;
 using TaskTempest.Tests.Shared;
-using TaskTempest.Tests.Support;
 
 namespace TaskTempest.Tests;
 

@@ -1,8 +1,10 @@
-namespace TaskTempest.Tests.Support;
+namespace TaskTempest.Tests.Shared;
 
-public static class RepositoryPaths
+/// <summary>Where the repository and the dotnet host are, for code that runs the repository's projects as processes.
+/// Linked into both runtime test projects and the throughput harness.</summary>
+internal static class RepositoryPaths
 {
-    /// <summary>The folder holding TaskTempest.sln, found upwards from the test binaries.</summary>
+    /// <summary>The folder holding TaskTempest.sln, found upwards from the running binaries.</summary>
     public static string Root { get; } = FindRoot();
 
     private static string FindRoot()
