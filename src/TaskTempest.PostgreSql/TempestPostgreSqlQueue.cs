@@ -304,12 +304,23 @@ public sealed partial class TempestPostgreSqlQueue : ILeasingTempestQueue, ICoun
         await EnsureMigratedAsync(cancellationToken).ConfigureAwait(false);
         var leased = running.Where(m => m?.Lease is not null).ToList();
         await using var batch = _dataSource.CreateBatch();
-        // The extension first: its rows are the reader's first result (a statement without RETURNING gives none).
+        // The extension first: its rows are the reader's first result (a statement without RETURNING gives none). It
+        // never waits for a row lock (SKIP LOCKED): an outcome flush of this worker may hold some of these rows, and two
+        // statements locking one worker's rows in different orders deadlock. A skipped row still ours (by the statement's
+        // snapshot) keeps its lease until the next beat; only a row no longer ours is reported lost.
         var extend = new NpgsqlBatchCommand($"""
-            UPDATE {_s}.jobs j SET lease_until = now() + $3 * interval '1 millisecond'
-            FROM unnest($1::text[], $2::bigint[]) AS t(id, token)
-            WHERE j.id = t.id AND j.lease_token = t.token AND j.state = 2
-            RETURNING j.id, j.lease_until
+            WITH t AS (SELECT * FROM unnest($1::text[], $2::bigint[]) AS t(id, token)),
+            mine AS (
+                SELECT j.id FROM {_s}.jobs j JOIN t ON j.id = t.id AND j.lease_token = t.token
+                WHERE j.state = 2
+                FOR UPDATE OF j SKIP LOCKED),
+            extended AS (
+                UPDATE {_s}.jobs j SET lease_until = now() + $3 * interval '1 millisecond'
+                FROM mine WHERE j.id = mine.id
+                RETURNING j.id, j.lease_until)
+            SELECT t.id, extended.lease_until
+            FROM t JOIN {_s}.jobs j ON j.id = t.id AND j.lease_token = t.token AND j.state = 2
+            LEFT JOIN extended ON extended.id = t.id
             """);
         extend.Parameters.Add(Array(NpgsqlDbType.Text, leased.Select(ReceiptId).ToArray()));
         extend.Parameters.Add(Array(NpgsqlDbType.Bigint, leased.Select(m => m.Lease!.Token).ToArray()));
@@ -328,16 +339,19 @@ public sealed partial class TempestPostgreSqlQueue : ILeasingTempestQueue, ICoun
         register.Parameters.Add(Value(worker.StartedAt.UtcDateTime));
         register.Parameters.Add(Value(running.Count));
         batch.BatchCommands.Add(register);
-        var extended = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
+        var ours = new Dictionary<string, DateTimeOffset?>(StringComparer.Ordinal); // still ours: the new until, or null if skipped
         await using (var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
         {
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                extended[reader.GetString(0)] = reader.GetFieldValue<DateTimeOffset>(1);
+                ours[reader.GetString(0)] = reader.IsDBNull(1) ? null : reader.GetFieldValue<DateTimeOffset>(1);
         }
         var lost = new List<TempestMessage>();
         foreach (var message in running)
         {
-            if (message?.Lease is { } lease && extended.TryGetValue(ReceiptId(message), out var until)) lease.Until = until;
+            if (message?.Lease is { } lease && ours.TryGetValue(ReceiptId(message), out var until))
+            {
+                if (until is { } extendedUntil) lease.Until = extendedUntil;
+            }
             else if (message is not null) lost.Add(message);
         }
         return lost;
@@ -349,8 +363,9 @@ public sealed partial class TempestPostgreSqlQueue : ILeasingTempestQueue, ICoun
     /// <summary>
     /// Returns every job whose lease expired (on the server's clock) to the waiting jobs, counting a lease expiry each,
     /// and dead-letters those that reach <see cref="TempestPostgreSqlOptions.MaxLeaseExpiries"/>
-    /// (<c>lease expired 3 times</c>). One rescue runs at a time across all workers (a transaction-scoped advisory
-    /// lock: a worker that finds it taken does nothing this time).
+    /// (<c>lease expired 3 times</c>). A returned job keeps its run-at, so it runs before the jobs that came due after
+    /// it (a crashed worker's jobs are not sent to the back of a deep queue). One rescue runs at a time across all
+    /// workers (a transaction-scoped advisory lock: a worker that finds it taken does nothing this time).
     /// </summary>
     public async ValueTask<TempestRescue> RescueExpiredAsync(CancellationToken cancellationToken)
     {
@@ -367,7 +382,6 @@ public sealed partial class TempestPostgreSqlQueue : ILeasingTempestQueue, ICoun
                 UPDATE {_s}.jobs j
                 SET lease_expiries = j.lease_expiries + 1,
                     state = CASE WHEN j.lease_expiries + 1 >= $2 THEN 3 ELSE 0 END,
-                    run_at = CASE WHEN j.lease_expiries + 1 >= $2 THEN j.run_at ELSE now() END,
                     dead_reason = CASE WHEN j.lease_expiries + 1 >= $2 THEN 'lease expired ' || (j.lease_expiries + 1) || ' times' END,
                     dead_at = CASE WHEN j.lease_expiries + 1 >= $2 THEN now() END,
                     lease_owner = NULL, lease_token = NULL, lease_until = NULL

@@ -27,4 +27,14 @@ public sealed class TempestLease
 
     /// <summary>The engine's: cancelled when a heartbeat finds this lease lost, so the job's token is cancelled.</summary>
     internal CancellationTokenSource? JobCancellation { get; set; }
+
+    /// <summary>The engine's: the job ended and its outcome is on its way to the queue, where the conditional record
+    /// decides (a refusal is logged there); a heartbeat that finds the lease gone meanwhile has nothing to cancel.</summary>
+    internal bool OutcomePosted
+    {
+        get => Volatile.Read(ref _outcomePosted);
+        set => Volatile.Write(ref _outcomePosted, value);
+    }
+
+    private bool _outcomePosted;
 }

@@ -325,6 +325,9 @@ internal sealed class QueueInbox : IInbox
         // shutdown's bound, a message the fetcher got from a queue call that ignored its token) goes to the
         // queue directly, unwaited.
         Interlocked.Increment(ref _pendingOutcomes);
+        // From here the queue's conditional record decides: an acknowledgement that lands before the next heartbeat
+        // makes the lease look lost to it, which is no loss.
+        if (outcome.Kind != TempestOutcomeKind.Returned && outcome.Message.Lease is { } lease) lease.OutcomePosted = true;
         if (!_outcomes.Writer.TryWrite(outcome)) _ = HandOverAsync([outcome], CancellationToken.None);
     }
 
@@ -442,7 +445,7 @@ internal sealed class QueueInbox : IInbox
             for (int i = 0; i < lost.Count; i++)
             {
                 var message = lost[i];
-                if (message.Lease?.JobCancellation is not { IsCancellationRequested: false } cancellation) continue;
+                if (message.Lease is not { OutcomePosted: false, JobCancellation: { IsCancellationRequested: false } cancellation }) continue;
                 _run.Logs.Main.ZLogWarning($"{{{message.Id}}} <{message.TaskName}> lease lost: its token is cancelled; it may run again");
                 _run.CancelOffThread(cancellation, $"{{{message.Id}}}'s lost lease");
             }
