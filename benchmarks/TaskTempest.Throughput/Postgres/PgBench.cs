@@ -126,12 +126,15 @@ internal static class PgBench
     {
         string schema = contender.Schema;
         await server.TruncateAsync(schema);
+        // Every run in a checkpoint cycle of its own: none starts during it (it writes far less WAL than max_wal_size, in
+        // far less time than checkpoint_timeout), and the pages it changes were all written since, so no run pays for
+        // full-page images that another did not.
+        await server.CheckpointAsync();
         Latencies.Current = new Latencies();
         if (!mode.IsLive)
         {
             await PgProducer.FillAsync(server.ConnectionString, schema, jobs);
             await server.WaitForBackendsGoneAsync(PgProducer.FillApplication);
-            await server.CheckpointAsync();
         }
         using var producer = mode.IsLive ? await ProducerProcess.StartAsync(contender.ProducerKind, schema, jobs, ProducerBatch, mode.Rate) : null;
         if (producer is not null) await server.WaitForBackendsGoneAsync(PgProducer.WarmApplication);
@@ -215,7 +218,9 @@ internal static class PgBench
         foreach (var c in contenders) Console.WriteLine($"  {c.Schema}: {c.Name}: {c.Configuration}");
         Console.WriteLine("method:");
         Console.WriteLine($"  fsync on, then off (ALTER SYSTEM SET fsync; SELECT pg_reload_conf(); restored at the end); synchronous_commit as the server has it; a warm-up run of each contender per setting");
-        Console.WriteLine($"  pre-filled: {jobs:N0} no-op jobs inserted first (an engine's Batch(), flushes of 1,000) and a CHECKPOINT; the clock runs from the workers' start");
+        Console.WriteLine("  every run: TRUNCATE of its schema's tables and ANALYZE of the empty jobs table (never analysed, the claim would sort the whole backlog:");
+        Console.WriteLine("    see PgServer.TruncateAsync), then a CHECKPOINT (no checkpoint starts within a run, and no run pays for full-page images another did not)");
+        Console.WriteLine($"  pre-filled: {jobs:N0} no-op jobs inserted first (an engine's Batch(), flushes of 1,000); the clock runs from the workers' start");
         Console.WriteLine($"  live: {jobs:N0} no-op jobs from a producer process (this harness started again, -- pg-produce), flushes of {ProducerBatch} one after the other, flat out;");
         Console.WriteLine("    bench_queue's producer submits through the generated Batch() (TempestPostgreSqlQueue's insert + NOTIFY), bench_bare's runs the copied insert + NOTIFY");
         Console.WriteLine($"    with the same rows; the clock runs from the producer's go");
@@ -225,7 +230,9 @@ internal static class PgBench
         Console.WriteLine($"  rounds: {rounds}, contenders interleaved per mode; medians over the rounds of every column");
         Console.WriteLine("  round trips/job: Npgsql's own metrics (meter Npgsql, db.client.operation.duration: one per command or batch) of the workers' pool and the producer's,");
         Console.WriteLine("    over the clock; server xacts/job: pg_stat_database xact_commit + xact_rollback delta of the database over the run (every statement or batch");
-        Console.WriteLine("    outside a transaction is one), read after the run's backends exited, producer included, within a few transactions of bookkeeping per run");
+        Console.WriteLine("    outside a transaction is one, and so is the DISCARD ALL Npgsql sends ahead of the first command on a connection taken from its pool: two per");
+        Console.WriteLine("    pooled round trip), read after the run's backends exited, producer included, the harness's own statements left out; a few per run are the");
+        Console.WriteLine("    pools' start (Npgsql's type loading, the queue's migration check)");
         Console.WriteLine($"  rows/claim, rows/completion: pg_stat_statements' rows / calls of the two statements {(server.HasStatements ? "" : "(not loaded on this server: n/a)")}");
         Console.WriteLine("  CPU: client = Process.TotalProcessorTime of the worker process over the clock + the producer's from go to its last flush; server = utime + stime of");
         Console.WriteLine("    every postgres process of that server (/proc/<pid>/stat, children of its postmaster, reaped ones included), over the clock; per job and in cores");
