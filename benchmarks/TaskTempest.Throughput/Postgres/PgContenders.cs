@@ -208,12 +208,11 @@ internal sealed class QueueEngine()
             TaskLoggerFactory = NullLoggerFactory.Instance,
             HandleSignals = false,
         });
-        return new Running(this, server, engine, queue, jobs);
+        return new Running(this, engine, queue, jobs);
     }
 
-    private sealed class Running(QueueEngine contender, PgServer server, PgFibers engine, TempestPostgreSqlQueue queue, int jobs) : PgWorkers
+    private sealed class Running(QueueEngine contender, PgFibers engine, TempestPostgreSqlQueue queue, int jobs) : PgWorkers
     {
-        private Task<TempestRunResult>? _run;
         private Task? _recorded;
 
         public override Task Recorded => _recorded ?? throw new InvalidOperationException("not started");
@@ -221,24 +220,23 @@ internal sealed class QueueEngine()
         public override void Start()
         {
             var ran = Finish.Expect(jobs);
-            _run = engine.RunAsync();
-            _recorded = RecordedAsync(ran);
+            _recorded = RecordedAsync(ran, engine.RunAsync());
         }
 
-        /// <summary>Every job ran (the tasks counted themselves), then every outcome is in: the table is empty (polled every millisecond).</summary>
-        private async Task RecordedAsync(Task ran)
+        /// <summary>Every job ran (the tasks counted themselves), then the engine stopped: RunAsync returns once every
+        /// outcome is handed to the queue (one more round trip or two: the last outcomes, the worker's registry entry).</summary>
+        private async Task RecordedAsync(Task ran, Task<TempestRunResult> run)
         {
-            var failed = await Task.WhenAny(ran, _run!);
-            if (failed != ran) throw new InvalidOperationException($"the engine ended early: {await _run!}");
-            while (await server.RowsAsync(contender.Schema) > 0) await Task.Delay(1);
+            if (await Task.WhenAny(ran, run) != ran) throw new InvalidOperationException($"{contender.Name}: the engine ended early: {await run}");
+            engine.Stop();
+            var result = await run;
+            if (result.TasksSucceeded != jobs) throw new InvalidOperationException($"{contender.Name}: {result}");
         }
 
         public override async Task StopAsync()
         {
-            engine.Stop();
-            var result = await _run!;
+            if (_recorded is not null) await _recorded;
             await queue.DisposeAsync();
-            if (result.TasksSucceeded != jobs) throw new InvalidOperationException($"{contender.Name}: {result}");
         }
     }
 }
