@@ -232,8 +232,9 @@ internal static class PgBench
         Console.WriteLine("  round trips/job: Npgsql's own metrics (meter Npgsql, db.client.operation.duration: one per command or batch) of the workers' pool and the producer's,");
         Console.WriteLine("    over the clock; server xacts/job: pg_stat_database xact_commit + xact_rollback delta of the database over the run (every statement or batch");
         Console.WriteLine("    outside a transaction is one, and so is the DISCARD ALL Npgsql sends ahead of the first command on a connection taken from its pool: two per");
-        Console.WriteLine("    pooled round trip), read after the run's backends exited, producer included, the harness's own statements left out; a few per run are the");
-        Console.WriteLine("    pools' start (Npgsql's type loading, the queue's migration check)");
+        Console.WriteLine("    pooled round trip; and each NOTIFY an idle listening backend takes in, which it reads in a transaction of its own), read after the run's");
+        Console.WriteLine("    backends exited, producer included, the harness's own statements left out; a few per run are the pools' start (Npgsql's type loading,");
+        Console.WriteLine("    the queue's migration check)");
         Console.WriteLine($"  rows/claim, rows/completion: pg_stat_statements' rows / calls of the two statements {(server.HasStatements ? "" : "(not loaded on this server: n/a)")}");
         Console.WriteLine("  CPU: client = Process.TotalProcessorTime of the worker process over the clock + the producer's from go to its last flush; server = utime + stime of");
         Console.WriteLine("    every postgres process of that server (/proc/<pid>/stat, children of its postmaster, reaped ones included), over the clock; per job and in cores");
