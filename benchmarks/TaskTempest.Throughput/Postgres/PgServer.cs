@@ -96,9 +96,22 @@ internal sealed class PgServer : IAsyncDisposable
 
     public async Task RestoreFsyncAsync((bool On, bool FromAlterSystem) original)
     {
-        await ExecuteAsync(original.FromAlterSystem ? $"ALTER SYSTEM SET fsync = {(original.On ? "on" : "off")}" : "ALTER SYSTEM RESET fsync");
+        await ExecuteAsync(RestoreFsyncSql(original));
         await ReloadAsync(original.On);
     }
+
+    /// <summary>The restore from a signal handler (SIGINT, SIGTERM): on a connection of its own, without waiting for the reload to show.</summary>
+    public void RestoreFsyncNow((bool On, bool FromAlterSystem) original)
+    {
+        using var connection = new NpgsqlConnection(WithApplication(ConnectionString, AdminApplication) + ";Pooling=false");
+        connection.Open();
+        using (var restore = new NpgsqlCommand(RestoreFsyncSql(original), connection)) restore.ExecuteNonQuery();
+        using var reload = new NpgsqlCommand("SELECT pg_reload_conf()", connection);
+        reload.ExecuteNonQuery();
+    }
+
+    private static string RestoreFsyncSql((bool On, bool FromAlterSystem) original) =>
+        original.FromAlterSystem ? $"ALTER SYSTEM SET fsync = {(original.On ? "on" : "off")}" : "ALTER SYSTEM RESET fsync";
 
     /// <summary>Reloads the configuration and waits until a new backend sees <paramref name="on"/> (the postmaster rereads it asynchronously).</summary>
     private async Task ReloadAsync(bool on)
@@ -143,14 +156,17 @@ internal sealed class PgServer : IAsyncDisposable
     /// statement's reply) before the count is read. Backends of other pools must have exited before (see
     /// <see cref="WaitForBackendsGoneAsync"/>), or their counts may come later.
     /// </summary>
-    public async Task<long> TransactionsAsync()
+    public async Task<(long Transactions, long Deadlocks)> CountersAsync()
     {
         _admin.Clear();
         await WaitForBackendsGoneAsync(AdminApplication);
         await StatsScalarAsync<object>("SELECT pg_stat_force_next_flush()");
         long bookkeeping = _bookkeeping.Count;
-        long transactions = await StatsScalarAsync<long>("SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()");
-        return transactions - bookkeeping;
+        await using var command = new NpgsqlCommand(
+            "SELECT xact_commit + xact_rollback, deadlocks FROM pg_stat_database WHERE datname = current_database()", _statsConnection);
+        await using var reader = await command.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        return (reader.GetInt64(0) - bookkeeping, reader.GetInt64(1));
     }
 
     /// <summary>Waits until no backend of <paramref name="application"/> is left: a backend flushes its statistics when it exits
