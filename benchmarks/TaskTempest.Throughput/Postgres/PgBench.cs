@@ -152,7 +152,7 @@ internal static class PgBench
             using var trips = new RoundTrips(Workers);
             var opened = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => dataSource.OpenConnectionAsync().AsTask()));
             foreach (var connection in opened) await connection.DisposeAsync();
-            var workers = await contender.PrepareAsync(dataSource, server, jobs, stamped: mode.IsPaced);
+            var workers = await contender.PrepareAsync(dataSource, jobs, stamped: mode.IsPaced);
             if (producer is not null)
             {
                 workers.Start();

@@ -21,7 +21,7 @@ internal abstract class PgContender(string name, string schema, string producerK
     public string Configuration { get; } = configuration;
 
     /// <summary>Everything before the clock: the workers exist and their pool is open, nothing claimed yet.</summary>
-    public abstract Task<PgWorkers> PrepareAsync(NpgsqlDataSource dataSource, PgServer server, int jobs, bool stamped);
+    public abstract Task<PgWorkers> PrepareAsync(NpgsqlDataSource dataSource, int jobs, bool stamped);
 }
 
 /// <summary>A contender's workers for one run.</summary>
@@ -49,7 +49,7 @@ internal sealed class BareLoop(int slots, int claimMax, int completeMax)
 {
     private readonly int _slots = slots, _claimMax = claimMax, _completeMax = completeMax;
 
-    public override Task<PgWorkers> PrepareAsync(NpgsqlDataSource dataSource, PgServer server, int jobs, bool stamped) =>
+    public override Task<PgWorkers> PrepareAsync(NpgsqlDataSource dataSource, int jobs, bool stamped) =>
         Task.FromResult<PgWorkers>(new Running(this, dataSource, jobs, stamped));
 
     private sealed class Running(BareLoop loop, NpgsqlDataSource dataSource, int jobs, bool stamped) : PgWorkers
@@ -197,7 +197,7 @@ internal sealed class QueueEngine()
         $"[Tempest(Fibers = {PgFibers.Slots})], defaults otherwise: one fetcher claiming as many as there are free slots, one flusher recording " +
         $"the outcomes waiting (at most {PgFibers.Slots}) in one round trip, lease 30 s, heartbeat 10 s, Listen = true, PollInterval 1 s; log lines off")
 {
-    public override async Task<PgWorkers> PrepareAsync(NpgsqlDataSource dataSource, PgServer server, int jobs, bool stamped)
+    public override async Task<PgWorkers> PrepareAsync(NpgsqlDataSource dataSource, int jobs, bool stamped)
     {
         var queue = new TempestPostgreSqlQueue(dataSource, new TempestPostgreSqlOptions { Schema = Schema });
         await queue.MigrateAsync(); // once per queue instance: before the clock
