@@ -1,6 +1,7 @@
 using System.Globalization;
 using TaskTempest.Throughput;
 using TaskTempest.Throughput.Contenders;
+using TaskTempest.Throughput.Postgres;
 
 // The throughput harness. Run from the repository root:
 //   dotnet run -c Release --project benchmarks/TaskTempest.Throughput -- [compare] [jobs] [rounds] [hangfireJobs]
@@ -19,6 +20,12 @@ using TaskTempest.Throughput.Contenders;
 //       publish the binary first: dotnet publish samples/MathTempest -c Release -r linux-x64 -o /tmp/mathaot
 //   ... -- crash-pg [jobs]                          the PostgreSQL SIGKILL drill (see CrashPg.cs), default 20,000 jobs, on
 //       the server TASKTEMPEST_POSTGRES names; build the worker first: dotnet build -c Release samples/PostgreSqlTempest
+//   ... -- postgres [jobs] [rounds] [latencySeconds] the PostgreSQL rows (see Postgres/PgBench.cs) on the server TASKTEMPEST_POSTGRES names (a
+//       superuser: fsync is toggled and restored): a bare Npgsql loop running the queue's own claim and completion statements (the limit)
+//       and TaskTempest (Fibers = 256) on TempestPostgreSqlQueue, fsync on and off, pre-filled and live (a producer process bulk-submitting),
+//       p50/p99 submit-to-start at 5,000 jobs/s and at half the measured maximum; jobs/s, round trips, client and server CPU;
+//       default 200,000 jobs, 3 rounds, 5 s per latency run. pg_stat_statements, when loaded, adds rows per claim and per completion
+//   ... -- pg-produce kind schema jobs batch rate  the live runs' producer process, started by the postgres mode (see Postgres/PgProducer.cs)
 
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
@@ -55,6 +62,17 @@ switch (args)
     case ["aot-start"]:
         Console.Error.WriteLine("aot-start needs the MathTempest binary: -- aot-start /tmp/mathaot/MathTempest");
         return 2;
+
+    case ["postgres", ..]:
+    {
+        int jobs = Arg(1, 200_000), rounds = Arg(2, 3), seconds = Arg(3, 5);
+        await PgBench.RunAsync(jobs, rounds, seconds, $"TASKTEMPEST_POSTGRES='{PgServer.Required()}' {Run} postgres {jobs} {rounds} {seconds}");
+        break;
+    }
+
+    case ["pg-produce", string kind, string schema, string jobs, string batch, string rate]:
+        return await PgProducer.RunAsync(kind, schema, int.Parse(jobs, CultureInfo.InvariantCulture), int.Parse(batch, CultureInfo.InvariantCulture),
+            int.Parse(rate, CultureInfo.InvariantCulture));
 
     case ["limit", ..]:
     {

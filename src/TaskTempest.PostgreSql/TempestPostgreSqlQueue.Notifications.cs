@@ -53,7 +53,8 @@ public sealed partial class TempestPostgreSqlQueue
     {
         lock (_notifyGate)
         {
-            _trailingNotify?.Dispose();
+            if (_trailingNotify is null) return; // disposal sent it
+            _trailingNotify.Dispose();
             _trailingNotify = null;
             _lastNotify = _options.TimeProvider.GetTimestamp();
         }

@@ -439,8 +439,15 @@ public sealed partial class TempestPostgreSqlQueue : ILeasingTempestQueue, ICoun
     /// <summary>Ends the waits of claims in progress and the wake-up listener; the data source stays the caller's.</summary>
     public async ValueTask DisposeAsync()
     {
+        bool noticeOwed;
+        lock (_notifyGate)
+        {
+            noticeOwed = _trailingNotify is not null;
+            _trailingNotify?.Dispose();
+            _trailingNotify = null;
+        }
+        if (noticeOwed && !_disposed.IsCancellationRequested) await NotifyAsync().ConfigureAwait(false); // the last inserts' notice
         await _disposed.CancelAsync().ConfigureAwait(false);
-        lock (_notifyGate) _trailingNotify?.Dispose();
         if (Volatile.Read(ref _maintenance) is { } maintenance) await maintenance.ConfigureAwait(false); // it logs its own errors
         if (Volatile.Read(ref _listener) is { } listener)
         {

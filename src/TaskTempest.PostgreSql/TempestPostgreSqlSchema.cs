@@ -96,6 +96,11 @@ public static class TempestPostgreSqlSchema
                 version    integer PRIMARY KEY,
                 applied_at timestamptz NOT NULL DEFAULT now()
             );
+            -- A table never analysed has no statistics, and the planner then sorts the whole backlog for a claim instead of
+            -- walking jobs_claimable (43.6 ms against 2.9 ms for 256 of 100,000 rows, measured): analyse it once, empty.
+            DO $analyse$ BEGIN
+                IF (SELECT reltuples FROM pg_class WHERE oid = '{schema}.jobs'::regclass) < 0 THEN ANALYZE {schema}.jobs; END IF;
+            END $analyse$;
             INSERT INTO {schema}.migrations (version) SELECT v FROM generate_series(1, {Version}) AS v ON CONFLICT DO NOTHING;
             """;
     }
