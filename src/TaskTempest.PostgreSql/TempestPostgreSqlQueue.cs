@@ -183,6 +183,9 @@ public sealed partial class TempestPostgreSqlQueue : ILeasingTempestQueue, ICoun
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    private static readonly TimeSpan FirstLinger = TimeSpan.FromMilliseconds(5), LastLinger = TimeSpan.FromMilliseconds(80);
+    private bool _flowing; // the last claim found jobs: the next empty one lingers
+
     // ------------------------------------------------------------------ claim
 
     /// <summary>Claims one message for an anonymous owner: through the two-method contract the queue still leases, so a
@@ -199,21 +202,40 @@ public sealed partial class TempestPostgreSqlQueue : ILeasingTempestQueue, ICoun
     /// <summary>
     /// Claims up to <paramref name="maxCount"/> due jobs in one statement (by priority, then run-at, then enqueue order),
     /// each leased to <paramref name="worker"/> with a fresh token until now plus <see cref="LeaseDuration"/> on the
-    /// server's clock, and its attempt counted. When none is due it waits for this process's next enqueue, or polls
-    /// (<see cref="TempestPostgreSqlOptions.PollInterval"/> with jitter), until <paramref name="cancellationToken"/> is cancelled.
+    /// server's clock, and its attempt counted. When none is due it waits for a wake-up (this process's enqueue, another's
+    /// NOTIFY), or polls (<see cref="TempestPostgreSqlOptions.PollInterval"/> with jitter; right after a claim that found
+    /// jobs, sooner: 5 ms doubling to 80 ms), until <paramref name="cancellationToken"/> is cancelled.
     /// </summary>
     public async ValueTask<IReadOnlyList<TempestMessage>> ClaimAsync(TempestWorkerInfo worker, int maxCount, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(worker);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxCount, 1);
         await EnsureMigratedAsync(cancellationToken).ConfigureAwait(false);
+        // Under a steady flow an empty claim is a gap between two submits, and the next NOTIFY may be up to an interval
+        // away (NotifyInterval): after a claim that found jobs, an empty one looks again soon (5 ms, doubling up to
+        // 80 ms, five cheap probes of the index) before it waits for a notice or the poll.
+        var linger = Volatile.Read(ref _flowing) ? FirstLinger : TimeSpan.Zero;
         while (true)
         {
             var signal = Volatile.Read(ref _enqueued);
             var claimed = await TryClaimAsync(worker.Id, maxCount, cancellationToken).ConfigureAwait(false);
-            if (claimed.Count > 0) return claimed;
+            if (claimed.Count > 0)
+            {
+                Volatile.Write(ref _flowing, true);
+                return claimed;
+            }
             EnsureListening();
-            var poll = _options.PollInterval * (1 + Random.Shared.NextDouble() / 5);
+            TimeSpan poll;
+            if (linger > TimeSpan.Zero && linger <= LastLinger)
+            {
+                poll = linger;
+                linger *= 2;
+            }
+            else
+            {
+                Volatile.Write(ref _flowing, false);
+                poll = _options.PollInterval * (1 + Random.Shared.NextDouble() / 5);
+            }
             using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _disposed.Token);
             try
             {

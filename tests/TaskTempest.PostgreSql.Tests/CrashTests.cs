@@ -46,8 +46,9 @@ public sealed class CrashTests(PostgresDatabase<CrashTests> database, ITestOutpu
         for (int i = 0; i < killAt.Length; i++)
         {
             var kill = report.Kills[i];
-            int next = i + 1 < killAt.Length ? killAt[i + 1] : settings.Jobs;
-            Assert.InRange(kill.CompletionsAtKill, killAt[i], next - 1);
+            // At or after its point, and while jobs still ran: a loaded machine (the suite's classes run in parallel) can put
+            // a kill a thousand completions late, and the next kill then follows it.
+            Assert.InRange(kill.CompletionsAtKill, Math.Max(killAt[i], i > 0 ? report.Kills[i - 1].CompletionsAtKill + 1 : 0), settings.Jobs - 1);
             Assert.Equal(137, kill.ExitCode); // 128 + SIGKILL: Process.Kill() sent SIGKILL, no graceful stop
             Assert.True(kill.Held > 0, $"kill {i + 1} found no job leased to the dead worker");
             Assert.True(kill.RecoverySeconds is not null, $"the jobs held at kill {i + 1} never all completed");

@@ -80,6 +80,7 @@ internal sealed class BareLoop(int slots, int claimMax, int completeMax)
             {
                 int claimed = 0;
                 var rows = new List<(string Id, long Token, string? Body)>(_claimMax);
+                var linger = TimeSpan.MaxValue; // none until a claim found rows
                 while (claimed < jobs)
                 {
                     await _freeSlots.WaitAsync(_stop.Token);
@@ -105,7 +106,15 @@ internal sealed class BareLoop(int slots, int claimMax, int completeMax)
                     int got = rows.Count;
                     claimed += got;
                     if (got < asked) _freeSlots.Release(asked - got);
-                    if (got == 0) await Task.WhenAny(notified.Task, Task.Delay(TimeSpan.FromSeconds(1), _stop.Token));
+                    // The queue's wait: after a claim that found rows, empty claims look again at 5 ms doubling to 80 ms, then
+                    // a NOTIFY or the 1 s poll.
+                    if (got > 0) linger = TimeSpan.FromMilliseconds(5);
+                    else if (linger <= TimeSpan.FromMilliseconds(80))
+                    {
+                        await Task.WhenAny(notified.Task, Task.Delay(linger, _stop.Token));
+                        linger *= 2;
+                    }
+                    else await Task.WhenAny(notified.Task, Task.Delay(TimeSpan.FromSeconds(1), _stop.Token));
                 }
             }
             catch (OperationCanceledException) when (_stop.IsCancellationRequested)

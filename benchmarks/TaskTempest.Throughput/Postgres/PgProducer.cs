@@ -52,6 +52,7 @@ internal static class PgProducer
                 }
                 await warmSubmitter.FlushAsync();
             }
+            await warmSubmitter.FinishAsync(); // the owed notice, while its pool is open
             await using var truncate = warm.CreateCommand($"TRUNCATE {WarmSchema}.jobs");
             await truncate.ExecuteNonQueryAsync();
         }
