@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# The test suite's own throwaway servers on loopback (Debian 12, root, no systemd): today PostgreSQL 15
-# from the machine image; Redis joins later (see the marked places below).
+# The test suite's own throwaway servers on loopback (Debian 12, root, no systemd): PostgreSQL 15 from the
+# machine image, and Redis 7 from Debian's packages (installed with apt-get when it is missing).
 # usage: ci-services.sh start|stop|status
 #   start   idempotent (a second start is a no-op); waits until the server accepts connections and
 #           prints the connection string
-#   stop    stops the server and removes its directory
-#   status  prints whether it accepts connections; exits 0 only when it does
+#   stop    stops the servers and removes their directory
+#   status  prints whether they accept connections; exits 0 only when both do
 # Facts and timings behind this: /work/shared/SERVICES.md.
 set -euo pipefail
 PG_PORT=${PG_PORT:-5440}
+REDIS_PORT=${REDIS_PORT:-6390}
 # Everything under /tmp: the postgres user must be able to traverse every parent (a CI clone may sit under /root).
 SVC_DIR=${SVC_DIR:-/tmp/tasktempest-services}
 PG_DATA="$SVC_DIR/pg"
@@ -45,6 +46,37 @@ start_postgres() {
   pg_ready || { echo "ci-services.sh: PostgreSQL is not accepting connections on 127.0.0.1:$PG_PORT" >&2; return 1; }
 }
 
+install_redis() {
+  command -v redis-server >/dev/null 2>&1 && return 0
+  if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+    echo "ci-services.sh: redis-server is missing: run 'sudo apt-get install redis-server' and try again" >&2
+    return 1
+  fi
+  # Debian's package scripts would start a default daemon unless policy-rc.d forbids it (it does in the image).
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y --no-install-recommends redis-server >"$SVC_DIR/apt.log" 2>&1 ||
+    { apt-get update >>"$SVC_DIR/apt.log" 2>&1 && apt-get install -y --no-install-recommends redis-server >>"$SVC_DIR/apt.log" 2>&1; } ||
+    { echo "ci-services.sh: apt-get could not install redis-server:" >&2; tail -20 "$SVC_DIR/apt.log" >&2; return 1; }
+}
+
+redis_ready() { redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping >/dev/null 2>&1; }
+
+start_redis() {
+  install_redis
+  # No persistence (the data is thrown away), loopback only, and the policy a job queue needs: never evict a key.
+  if ! redis_ready; then
+    install -d -m 755 "$SVC_DIR/redis"
+    redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --save '' --appendonly no --maxmemory-policy noeviction \
+      --daemonize yes --dir "$SVC_DIR/redis" --pidfile "$SVC_DIR/redis/redis.pid" --logfile "$SVC_DIR/redis/redis.log"
+    for _ in $(seq 200); do redis_ready && break; sleep 0.05; done
+  fi
+  redis_ready || { echo "ci-services.sh: Redis is not answering on 127.0.0.1:$REDIS_PORT; its log:" >&2; tail -20 "$SVC_DIR/redis/redis.log" >&2 2>/dev/null; return 1; }
+}
+
+stop_redis() {
+  if command -v redis-cli >/dev/null 2>&1 && redis_ready; then redis-cli -h 127.0.0.1 -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true; fi
+}
+
 stop_postgres() {
   if [ -s "$PG_DATA/PG_VERSION" ]; then pg pg_ctl -D "$PG_DATA" -m fast -w stop >/dev/null 2>&1 || true; fi
 }
@@ -52,19 +84,19 @@ stop_postgres() {
 start() {
   install -d -m 755 "$SVC_DIR"
   start_postgres
-  # Redis: start_redis here, when the Redis queue arrives.
+  start_redis
   echo "TASKTEMPEST_POSTGRES=Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Database=postgres"
+  echo "TASKTEMPEST_REDIS=127.0.0.1:$REDIS_PORT"
 }
 
 stop() {
-  # Redis: stop_redis here.
+  stop_redis
   stop_postgres
   rm -rf "$SVC_DIR"
 }
 
 status() {
-  # Redis: its ping here.
-  "$PG_BIN/pg_isready" -h 127.0.0.1 -p "$PG_PORT"
+  "$PG_BIN/pg_isready" -h 127.0.0.1 -p "$PG_PORT" && redis_ready && echo "127.0.0.1:$REDIS_PORT - Redis answers"
 }
 
 case "${1:-}" in

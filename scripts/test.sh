@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on a fresh Debian 12 machine that has the .NET SDK (10.0.100 or later).
 # It installs and starts whatever the tests need: today a C toolchain and zlib's headers for the
-# NativeAOT publish test, and a throwaway PostgreSQL for the PostgreSQL queue's tests (scripts/ci-services.sh;
-# Redis will be started there too).
+# NativeAOT publish test, and a throwaway PostgreSQL and Redis for the server queues' tests
+# (scripts/ci-services.sh, which installs redis-server from Debian's packages when it is missing).
 # Prints the test runners' output, then one line: "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -27,20 +27,21 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 
-# The PostgreSQL tests use the suite's own server on 127.0.0.1:5440, stopped on exit. A server that was
-# already up (a developer's 'ci-services.sh start') is used and left running. If the start fails, the
-# tests still run: a test that needs the server fails when it is missing under CI, it never skips.
+# The server tests use the suite's own PostgreSQL on 127.0.0.1:5440 and Redis on 127.0.0.1:6390, stopped on
+# exit. Servers that were already up (a developer's 'ci-services.sh start') are used and left running. If the
+# start fails, the tests still run: a test that needs a server fails when it is missing under CI, it never skips.
 export TASKTEMPEST_POSTGRES='Host=127.0.0.1;Port=5440;Username=postgres;Database=postgres'
+export TASKTEMPEST_REDIS='127.0.0.1:6390'
 if bash scripts/ci-services.sh status >/dev/null 2>&1; then
-  echo "test.sh: PostgreSQL is already running on 127.0.0.1:5440; using it and leaving it running"
+  echo "test.sh: PostgreSQL and Redis are already running; using them and leaving them running"
 else
   trap 'bash scripts/ci-services.sh stop >/dev/null 2>&1' EXIT
   started_ns=$(date +%s%N)
   if services_out=$(bash scripts/ci-services.sh start 2>&1); then
     elapsed_ms=$(( ($(date +%s%N) - started_ns) / 1000000 ))
-    printf 'test.sh: PostgreSQL started in %d.%d s\n' $((elapsed_ms / 1000)) $((elapsed_ms % 1000 / 100))
+    printf 'test.sh: PostgreSQL and Redis started in %d.%d s\n' $((elapsed_ms / 1000)) $((elapsed_ms % 1000 / 100))
   else
-    echo "test.sh: PostgreSQL did not start; the tests that need it will fail:"
+    echo "test.sh: the servers did not start; the tests that need them will fail:"
     printf '%s\n' "$services_out" | sed 's/^/  /'
   fi
 fi

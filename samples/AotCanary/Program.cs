@@ -1,15 +1,26 @@
 using Npgsql;
+using StackExchange.Redis;
 using TaskTempest;
 using TaskTempest.PostgreSql;
+using TaskTempest.Redis;
 using TaskTempest.Samples.AotCanary;
 
 // The NativeAOT canary: one binary with every runtime package, one job through each queue, then it runs until SIGINT
 // or SIGTERM like any worker and exits 0 when both engines drained.
-//   TASKTEMPEST_POSTGRES='Host=...;Username=...;Database=...' ./AotCanary [schema]
+//   TASKTEMPEST_POSTGRES='Host=...;Username=...;Database=...' TASKTEMPEST_REDIS=host:port ./AotCanary [schema]
 // Logs: memory.log and memory.task.log (the embedded memory queue), postgres.log and postgres.task.log.
+// The Redis package has no queue yet (issue 15): the canary runs its server check, through StackExchange.Redis.
 string connectionString = Environment.GetEnvironmentVariable("TASKTEMPEST_POSTGRES")
     ?? throw new InvalidOperationException("Set TASKTEMPEST_POSTGRES to a PostgreSQL connection string (scripts/ci-services.sh start prints one).");
+string redisEndpoint = Environment.GetEnvironmentVariable("TASKTEMPEST_REDIS")
+    ?? throw new InvalidOperationException("Set TASKTEMPEST_REDIS to a Redis endpoint, host:port (scripts/ci-services.sh start prints one).");
 string schema = args.Length > 0 ? args[0] : "canary";
+
+await using (var redis = await ConnectionMultiplexer.ConnectAsync(redisEndpoint))
+{
+    await TempestRedisServerCheck.EnsureNoEvictionAsync(redis);
+    Console.WriteLine($"Redis {redisEndpoint}: maxmemory-policy {await TempestRedisServerCheck.ReadEvictionPolicyAsync(redis, redis.GetEndPoints()[0])}");
+}
 
 // The slim builder keeps the binary to what the queue uses: arrays (the batched statements bind them), nothing else.
 await using var dataSource = new NpgsqlSlimDataSourceBuilder(connectionString).EnableArrays().Build();

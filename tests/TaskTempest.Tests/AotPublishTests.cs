@@ -8,7 +8,8 @@ namespace TaskTempest.Tests;
 /// <summary>
 /// Publishes samples/AotCanary with NativeAOT (it references every runtime package), runs the binary, interrupts it and
 /// checks what a user's worker must do: no trim or AOT warning, one job through the memory queue and one through
-/// PostgreSQL (the suite's server, TASKTEMPEST_POSTGRES, a schema of its own), both log files of each engine, a clean
+/// PostgreSQL (the suite's server, TASKTEMPEST_POSTGRES, a schema of its own), the Redis package's server check
+/// (TASKTEMPEST_REDIS), both log files of each engine, a clean
 /// exit on SIGINT. The only NativeAOT publish in the suite (one takes about a minute here).
 /// </summary>
 [Collection(PublishingCollection.Name)]
@@ -22,6 +23,8 @@ public sealed partial class AotPublishTests(ITestOutputHelper output)
         // Tests never skip: without the server this fails with the way to start it.
         string postgres = Environment.GetEnvironmentVariable("TASKTEMPEST_POSTGRES") ?? throw new InvalidOperationException(
             "TASKTEMPEST_POSTGRES is not set: run the suite with scripts/test.sh, or start the server with scripts/ci-services.sh start and export the connection string it prints.");
+        string redis = Environment.GetEnvironmentVariable("TASKTEMPEST_REDIS") ?? throw new InvalidOperationException(
+            "TASKTEMPEST_REDIS is not set: run the suite with scripts/test.sh, or start the servers with scripts/ci-services.sh start and export the endpoint it prints.");
         string work = Directory.CreateTempSubdirectory("tasktempest-aot-").FullName;
         string publishDir = Path.Combine(work, "bin");
         string runDir = Directory.CreateDirectory(Path.Combine(work, "run")).FullName;
@@ -45,14 +48,24 @@ public sealed partial class AotPublishTests(ITestOutputHelper output)
         // SIGINT at its default even when this test run was started in the background (see StartInterruptible).
         var start = ChildProcess.StartInfoInterruptible(binary, ["aot_canary_" + Guid.NewGuid().ToString("N")[..12]], runDir); // a schema of its own
         start.Environment["TASKTEMPEST_POSTGRES"] = postgres;
+        start.Environment["TASKTEMPEST_REDIS"] = redis;
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         string[] queues = ["memory", "postgres"];
         try
         {
-            await WhenFileSays(runDir, () => queues.All(q =>
-                CountLines(Path.Combine(runDir, q + ".log"), SuccessLine()) == 1 && CountLines(Path.Combine(runDir, q + ".task.log"), ChirpLine(q)) == 1));
+            // A binary that died early fails the test at once, not at the bound.
+            try
+            {
+                await WhenFileSays(runDir, () => process.HasExited ? throw new InvalidOperationException($"the canary exited {process.ExitCode} before its jobs ran")
+                    : queues.All(q =>
+                    CountLines(Path.Combine(runDir, q + ".log"), SuccessLine()) == 1 && CountLines(Path.Combine(runDir, q + ".task.log"), ChirpLine(q)) == 1));
+            }
+            catch (InvalidOperationException early) when (process.HasExited)
+            {
+                throw new InvalidOperationException($"{early.Message}:\n{await stdout}{await stderr}", early);
+            }
             ChildProcess.Interrupt(process.Id);
             await process.WaitForExitAsync().WaitAsync(Bound);
         }
@@ -64,6 +77,7 @@ public sealed partial class AotPublishTests(ITestOutputHelper output)
         output.WriteLine(await stdout);
         Assert.Equal("", await stderr);
         Assert.Equal(0, process.ExitCode);
+        Assert.Contains($"Redis {redis}: maxmemory-policy noeviction", await stdout, StringComparison.Ordinal); // the Redis package's check ran
         Assert.Equal(2, Regex.Matches(await stdout, "stopped \\(Interrupt\\): 1 started, 1 success, 0 failure, 0 timeout, 0 aborted").Count);
         foreach (var queue in queues)
         {
