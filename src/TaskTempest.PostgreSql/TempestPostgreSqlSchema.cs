@@ -105,22 +105,54 @@ public static class TempestPostgreSqlSchema
             """;
     }
 
-    /// <summary>Runs <see cref="Script"/> in one transaction, under a transaction-scoped advisory lock: workers that start
-    /// together migrate one after the other, and the later ones find nothing to do.</summary>
+    /// <summary>
+    /// Brings <paramref name="schema"/> to <see cref="Version"/>: nothing to do (one read, no lock) when its
+    /// <c>migrations</c> table says it is there already, which is every start but the first, since the script's DDL
+    /// takes table locks that would queue behind, and deadlock with, running workers' statements. Otherwise it runs
+    /// <see cref="Script"/> in one transaction under a transaction-scoped advisory lock: workers that start together
+    /// migrate one after the other, and the later ones find nothing to do. A deadlock with running workers (an
+    /// upgrade's ALTER TABLE) rolls the migration back; it is tried again, up to three times.
+    /// </summary>
     public static async Task MigrateAsync(NpgsqlDataSource dataSource, string schema = "tempest", CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(dataSource);
         string script = Script(schema);
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        await using (var lockCommand = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtext($1))", connection, transaction))
+        for (int attempt = 1; ; attempt++)
         {
-            lockCommand.Parameters.Add(new NpgsqlParameter { Value = "tasktempest-migrate:" + schema });
-            await lockCommand.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            if (await IsCurrentAsync(connection, schema, transaction: null, cancellationToken).ConfigureAwait(false)) return;
+            try
+            {
+                await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+                await using (var lockCommand = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtext($1))", connection, transaction))
+                {
+                    lockCommand.Parameters.Add(new NpgsqlParameter { Value = "tasktempest-migrate:" + schema });
+                    await lockCommand.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
+                if (!await IsCurrentAsync(connection, schema, transaction, cancellationToken).ConfigureAwait(false)) // another worker may have just done it
+                {
+                    await using var command = new NpgsqlCommand(script, connection, transaction);
+                    await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
+                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.DeadlockDetected && attempt < 3)
+            {
+            }
         }
-        await using (var command = new NpgsqlCommand(script, connection, transaction))
-            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Whether the schema's <c>migrations</c> table records <see cref="Version"/> (or a later one).</summary>
+    private static async Task<bool> IsCurrentAsync(NpgsqlConnection connection, string schema, NpgsqlTransaction? transaction, CancellationToken cancellationToken)
+    {
+        await using (var exists = new NpgsqlCommand("SELECT to_regclass($1) IS NOT NULL", connection, transaction))
+        {
+            exists.Parameters.Add(new NpgsqlParameter<string> { TypedValue = schema + ".migrations" });
+            if (!(bool)(await exists.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!) return false;
+        }
+        await using var current = new NpgsqlCommand($"SELECT COALESCE(max(version), 0) >= {Version} FROM {schema}.migrations", connection, transaction);
+        return (bool)(await current.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
     }
 
     internal static bool IsIdentifier(string? name) =>
