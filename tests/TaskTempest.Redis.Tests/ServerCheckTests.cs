@@ -4,9 +4,7 @@ using TaskTempest.Redis.Tests.Support;
 namespace TaskTempest.Redis.Tests;
 
 /// <summary>The test server itself (Redis 7, a key prefix per class), and the guard that refuses a server which can
-/// evict keys. This class alone changes the server's policy (and puts it back): no other class may run while it is
-/// not noeviction, so they share its collection.</summary>
-[Collection(ServerPolicyCollection.Name)]
+/// evict keys (on a private server started for it).</summary>
 public sealed class ServerCheckTests
 {
     [Fact]
@@ -28,23 +26,19 @@ public sealed class ServerCheckTests
     [Fact]
     public async Task A_server_that_can_evict_keys_is_refused_with_the_reason_and_the_fix_unless_allowed()
     {
-        var redis = await RedisServer.ConnectionAsync();
-        var db = redis.GetDatabase();
-        var server = redis.GetServer(redis.GetEndPoints()[0]);
-        await server.ConfigSetAsync("maxmemory-policy", "allkeys-lru");
-        try
-        {
-            var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => TempestRedisServerCheck.EnsureNoEvictionAsync(redis));
-            Assert.Contains("maxmemory-policy is 'allkeys-lru'", refused.Message, StringComparison.Ordinal);
-            Assert.Contains("Set 'maxmemory-policy noeviction'", refused.Message, StringComparison.Ordinal);
+        // A server of its own (the policy is server-wide, and the run's server serves every other class meanwhile).
+        await using var evicting = await PrivateRedisServer.StartAsync("--maxmemory-policy", "allkeys-lru");
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(evicting.Endpoint + ",abortConnect=true");
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => TempestRedisServerCheck.EnsureNoEvictionAsync(redis));
+        Assert.Contains("maxmemory-policy is 'allkeys-lru'", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("Set 'maxmemory-policy noeviction'", refused.Message, StringComparison.Ordinal);
+        // The queue refuses to start on it, with the same reason.
+        var queueRefused = await Assert.ThrowsAsync<InvalidOperationException>(() => TempestRedisQueue.CreateAsync(redis));
+        Assert.Equal(refused.Message, queueRefused.Message);
 
-            await TempestRedisServerCheck.EnsureNoEvictionAsync(redis, allowEviction: true); // the explicit override
-        }
-        finally
-        {
-            await server.ConfigSetAsync("maxmemory-policy", "noeviction");
-        }
-        await TempestRedisServerCheck.EnsureNoEvictionAsync(redis);
+        await TempestRedisServerCheck.EnsureNoEvictionAsync(redis, allowEviction: true); // the explicit override
+        await using var allowed = await TempestRedisQueue.CreateAsync(redis, new TempestRedisOptions { AllowEviction = true });
+        Assert.Equal(0, await allowed.CountAsync());
     }
 
     [Fact]
@@ -55,11 +49,4 @@ public sealed class ServerCheckTests
         await TempestRedisServerCheck.EnsureNoEvictionAsync(plain);
         Assert.Equal("noeviction", await TempestRedisServerCheck.ReadEvictionPolicyAsync(plain, plain.GetEndPoints()[0]));
     }
-}
-
-/// <summary>The tests that change or depend on the server-wide eviction policy run one at a time.</summary>
-[CollectionDefinition(Name)]
-public sealed class ServerPolicyCollection
-{
-    public const string Name = "Redis server policy";
 }

@@ -23,6 +23,15 @@ public static class RedisServer
     /// <summary>The key prefix of a test class: <c>tt:</c> and its name.</summary>
     public static string PrefixFor(Type testClass) => "tt:" + testClass.Name + ":";
 
+    /// <summary>Deletes every key that starts with <paramref name="prefix"/> (what an earlier run left).</summary>
+    public static async Task DeleteKeysAsync(ConnectionMultiplexer redis, string prefix)
+    {
+        var server = redis.GetServer(redis.GetEndPoints()[0]);
+        var db = redis.GetDatabase();
+        var pattern = prefix.Replace("\\", "\\\\").Replace("*", "\\*").Replace("?", "\\?").Replace("[", "\\[") + "*";
+        await foreach (var key in server.KeysAsync(pattern: pattern, pageSize: 1000)) await db.KeyDeleteAsync(key);
+    }
+
     private static async Task<ConnectionMultiplexer> ConnectAsync()
     {
         var endpoint = ConfiguredEndpoint;

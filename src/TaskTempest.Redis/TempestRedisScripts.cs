@@ -1,0 +1,459 @@
+namespace TaskTempest.Redis;
+
+/// <summary>
+/// The queue's Lua scripts. Each is one atomic, non-blocking step on the server, called with
+/// <c>ScriptEvaluateAsync(script, keys, values)</c> (EVALSHA, and EVAL after a NOSCRIPT when the server lost its script
+/// cache). <c>KEYS[1]</c> is the queue's key prefix, <c>&lt;KeyPrefix&gt;{tempest:&lt;name&gt;}:</c>: every key a script
+/// touches is that prefix and a suffix, so all of a queue's keys share one hash tag and one cluster slot.
+/// </summary>
+/// <remarks>
+/// The keys under the prefix:
+/// <list type="table">
+/// <item><term><c>j:&lt;id&gt;</c></term><description>a job's hash (fields below)</description></item>
+/// <item><term><c>ready</c></term><description>zset of due jobs, scored so that a lower score runs first: priority, then enqueue order</description></item>
+/// <item><term><c>scheduled</c>, <c>retry</c></term><description>zsets of delayed and retrying jobs by run-at (ms, server time); moved to ready when due, at most 1,000 per call</description></item>
+/// <item><term><c>active</c></term><description>zset of running jobs by lease-until (ms, server time)</description></item>
+/// <item><term><c>dead</c>, <c>done</c></term><description>zsets of dead letters and kept successes by the time they ended</description></item>
+/// <item><term><c>incoming</c></term><description>a list other programs <c>RPUSH</c> wire-format text to; taken in by the claim, up to 1,000 per call</description></item>
+/// <item><term><c>failures</c></term><description>list of recent failed runs, newest first, capped by count and age</description></item>
+/// <item><term><c>workers</c>, <c>beats</c></term><description>hash of worker descriptions and zset of their last heartbeats</description></item>
+/// <item><term><c>seq</c>, <c>tokens</c>, <c>ids</c></term><description>counters: enqueue order, lease tokens, ids for id-less incoming text</description></item>
+/// <item><term><c>wake</c></term><description>the pub/sub channel of wake-ups (a channel, not a key)</description></item>
+/// </list>
+/// A job's hash holds only the fields that are set: <c>b</c> body (the text as stored), <c>t</c> task, <c>e</c> 1 when the
+/// body is an envelope object, <c>a</c> attempt, <c>f</c> failures, <c>x</c> lease expiries, <c>m</c> max attempts,
+/// <c>r</c> scheduled run-at (ms), <c>q</c> named queue, <c>p</c> priority, <c>u</c> unique key, <c>et</c>/<c>em</c> last error,
+/// <c>tp</c> traceparent, <c>n</c> enqueued at (ms), <c>sq</c> enqueue order, <c>s</c> state (<c>w</c> waiting, <c>y</c> retrying,
+/// <c>r</c> running, <c>d</c> dead, <c>c</c> completed), <c>o</c>/<c>k</c>/<c>l</c> lease owner, token and until (ms),
+/// <c>dr</c> dead reason, <c>da</c> when it ended (ms).
+/// </remarks>
+internal static class TempestRedisScripts
+{
+    /// <summary>Fields per message in <see cref="Enqueue"/>'s arguments.</summary>
+    public const int EnqueueFields = 15;
+
+    /// <summary>Fields per outcome in <see cref="Record"/>'s arguments.</summary>
+    public const int OutcomeFields = 9;
+
+    /// <summary>The most of one step a script does per call (delayed jobs moved, incoming texts taken, leases rescued,
+    /// dead letters requeued), so that no call holds the server for long.</summary>
+    public const int StepLimit = 1000;
+
+    /// <summary>Priorities beyond this order as this (the ready score keeps priority and order exact in a double).</summary>
+    public const int PriorityLimit = 65535;
+
+    // Shared functions, prepended to every script that needs them.
+    private const string Prelude = """
+        local P = KEYS[1]
+        local function now_ms()
+          local t = redis.call('TIME')
+          return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+        end
+        local function jkey(id) return P .. 'j:' .. id end
+        -- Lower runs first: priority (higher first), then enqueue order. 2^36 orders per priority, priorities clamped to
+        -- +-65535: the score stays an exact integer in a double.
+        local function ready_score(prio, seq)
+          prio = tonumber(prio) or 0
+          if prio > 65535 then prio = 65535 elseif prio < -65535 then prio = -65535 end
+          return tonumber(seq) - prio * 68719476736
+        end
+        local function next_seqs(n) return redis.call('INCRBY', P .. 'seq', n) - n end
+        -- A job into the ready set; a job that has an order keeps it (a rescued or returned job goes before later ones).
+        local function make_ready(id, seq)
+          local jk = jkey(id)
+          local have = redis.call('HMGET', jk, 'sq', 'p')
+          local s = have[1]
+          if not s then s = seq or next_seqs(1); redis.call('HSET', jk, 'sq', s) end
+          redis.call('HSET', jk, 's', 'w')
+          redis.call('ZADD', P .. 'ready', ready_score(have[2], s), id)
+        end
+        -- Due delayed and retrying jobs into the ready set, in run-at order, at most `limit`; they get a new order.
+        local function promote(now, limit)
+          local moved = 0
+          for _, set in ipairs({'scheduled', 'retry'}) do
+            if moved >= limit then break end
+            local due = redis.call('ZRANGE', P .. set, '-inf', now, 'BYSCORE', 'LIMIT', 0, limit - moved)
+            if #due > 0 then
+              redis.call('ZREM', P .. set, unpack(due))
+              local first = next_seqs(#due)
+              for i, id in ipairs(due) do
+                local jk = jkey(id)
+                redis.call('HSET', jk, 'sq', first + i - 1)
+                make_ready(id, first + i - 1)
+              end
+              moved = moved + #due
+            end
+          end
+          return moved
+        end
+        -- ISO 8601 (as .NET writes a DateTimeOffset) to ms since the epoch; nil when it is not one.
+        local function iso_ms(text)
+          if type(text) ~= 'string' then return nil end
+          local y, mo, d, h, mi, s, frac, zone = string.match(text, '^(%d%d%d%d)-(%d%d)-(%d%d)T(%d%d):(%d%d):(%d%d)%.?(%d*)(.*)$')
+          if not y then return nil end
+          y, mo, d = tonumber(y), tonumber(mo), tonumber(d)
+          if mo <= 2 then y = y - 1 end
+          local era = math.floor(y / 400)
+          local yoe = y - era * 400
+          local mp = (mo + 9) % 12
+          local doy = math.floor((153 * mp + 2) / 5) + d - 1
+          local doe = yoe * 365 + math.floor(yoe / 4) - math.floor(yoe / 100) + doy
+          local days = era * 146097 + doe - 719468
+          local ms = ((days * 24 + tonumber(h)) * 60 + tonumber(mi)) * 60000 + tonumber(s) * 1000
+          if #frac > 0 then ms = ms + math.floor(tonumber('0.' .. frac) * 1000) end
+          if zone ~= 'Z' and zone ~= '' then
+            local sign, zh, zm = string.match(zone, '^([+-])(%d%d):(%d%d)$')
+            if not sign then return nil end
+            local offset = (tonumber(zh) * 60 + tonumber(zm)) * 60000
+            if sign == '+' then ms = ms - offset else ms = ms + offset end
+          end
+          return ms
+        end
+        local function acceptable_id(id)
+          return type(id) == 'string' and #id >= 1 and #id <= 100 and string.match(id, '^[%w%-_%.:]+$') ~= nil
+        end
+        -- Stores one job (false when its id is taken): the fields of `f` that are set, then into ready or scheduled.
+        local function store(now, id, f, run_at)
+          local jk = jkey(id)
+          if redis.call('EXISTS', jk) == 1 then return false end
+          local fields = {'n', now}
+          for k, v in pairs(f) do
+            if v ~= nil and v ~= '' then fields[#fields + 1] = k; fields[#fields + 1] = v end
+          end
+          redis.call('HSET', jk, unpack(fields))
+          if run_at and run_at > now then
+            redis.call('HSET', jk, 's', 'w')
+            redis.call('ZADD', P .. 'scheduled', run_at, id)
+          else
+            make_ready(id, nil)
+          end
+          return true
+        end
+        -- Other programs' texts (RPUSH to `incoming`) into jobs, at most `limit`: the header is read here as the engine's
+        -- reader would (id, task, envelope fields); text that is no message is stored as it is under a new id, with the
+        -- task '(raw)', and the engine dead-letters it with the reason when it takes it.
+        local function ingest(now, limit)
+          local texts = redis.call('LPOP', P .. 'incoming', limit)
+          if not texts then return 0 end
+          for _, text in ipairs(texts) do
+            local ok, doc = pcall(cjson.decode, text)
+            local id, task, f, run_at = nil, '(raw)', {b = text}, nil
+            if ok and type(doc) == 'table' then
+              local m = doc
+              if doc.m ~= nil then m = doc.m; f.e = '1' end
+              if type(m) == 'table' and (m[1] == cjson.null or m[1] == '' or acceptable_id(m[1])) and type(m[2]) == 'string' then
+                if acceptable_id(m[1]) then id = m[1] end
+                task = m[2]
+                if f.e then
+                  local function num(v) if type(v) == 'number' then return math.floor(v) end return nil end
+                  local function str(v) if type(v) == 'string' then return v end return nil end
+                  f.a = num(doc.attempt); f.m = num(doc.max); f.q = str(doc.queue); f.p = num(doc.prio); f.u = str(doc.unique)
+                  f.f = num(doc.fails); f.x = num(doc.expiries); f.tp = str(doc.tp)
+                  if type(doc.err) == 'table' then f.et = str(doc.err.type); f.em = str(doc.err.msg) end
+                  run_at = iso_ms(doc.runAt)
+                  if run_at then f.r = run_at end
+                end
+              end
+            end
+            f.t = task
+            if not id then id = 'in-' .. redis.call('INCR', P .. 'ids') end
+            store(now, id, f, run_at)
+          end
+          return #texts
+        end
+        -- Dead letters and kept successes past their age or count, and the failure log past its cap, deleted (at most
+        -- `limit` of each per call).
+        local function trim_set(set, now, keep_ms, max, limit)
+          local old = redis.call('ZRANGE', P .. set, '-inf', now - keep_ms, 'BYSCORE', 'LIMIT', 0, limit)
+          local over = redis.call('ZCARD', P .. set) - #old - max
+          if over > 0 then
+            local extra = redis.call('ZRANGE', P .. set, #old, #old + math.min(over, limit) - 1)
+            for _, id in ipairs(extra) do old[#old + 1] = id end
+          end
+          if #old > 0 then
+            redis.call('ZREM', P .. set, unpack(old))
+            for _, id in ipairs(old) do redis.call('DEL', jkey(id)) end
+          end
+          return #old
+        end
+        local function dead_letter(now, id, reason)
+          redis.call('HSET', jkey(id), 's', 'd', 'dr', reason, 'da', now)
+          redis.call('HDEL', jkey(id), 'o', 'k', 'l')
+          redis.call('ZADD', P .. 'dead', now, id)
+        end
+        """;
+
+    /// <summary>ARGV: count, publish (1/0), then <see cref="EnqueueFields"/> per message: id, task, body, body is envelope
+    /// (1/0), attempt, failures, lease expiries, max attempts, run-at (ms), named queue, priority, unique key, error type,
+    /// error message, traceparent ('' for none). Returns how many were added (an id already held is skipped).</summary>
+    public const string Enqueue = Prelude + """
+
+        local now = now_ms()
+        local added = 0
+        local n = tonumber(ARGV[1])
+        for i = 0, n - 1 do
+          local o = 2 + i * 15
+          local run_at = tonumber(ARGV[o + 9])
+          local f = {b = ARGV[o + 3], t = ARGV[o + 2], e = (ARGV[o + 4] == '1') and '1' or nil, a = ARGV[o + 5], f = ARGV[o + 6],
+                     x = ARGV[o + 7], m = ARGV[o + 8], r = ARGV[o + 9], q = ARGV[o + 10], p = ARGV[o + 11], u = ARGV[o + 12],
+                     et = ARGV[o + 13], em = ARGV[o + 14], tp = ARGV[o + 15]}
+          if f.a == '0' then f.a = nil end
+          if f.f == '0' then f.f = nil end
+          if f.x == '0' then f.x = nil end
+          if f.p == '0' then f.p = nil end
+          if store(now, ARGV[o + 1], f, run_at) then added = added + 1 end
+        end
+        if added > 0 and ARGV[2] == '1' then redis.call('PUBLISH', P .. 'wake', '1') end
+        return added
+        """;
+
+    /// <summary>ARGV: the most to claim, the owner, the lease (ms). Takes in incoming texts and moves due delayed jobs
+    /// first. Returns per job {id, token, until (ms), its hash's fields and values}.</summary>
+    public const string Claim = Prelude + """
+
+        local now = now_ms()
+        ingest(now, 1000)
+        promote(now, 1000)
+        local popped = redis.call('ZPOPMIN', P .. 'ready', tonumber(ARGV[1]))
+        local out = {}
+        if #popped == 0 then return out end
+        local until_ms = now + tonumber(ARGV[3])
+        local token = redis.call('INCRBY', P .. 'tokens', #popped / 2) - #popped / 2
+        for i = 1, #popped, 2 do
+          local id = popped[i]
+          local jk = jkey(id)
+          if redis.call('EXISTS', jk) == 1 then
+            token = token + 1
+            redis.call('HINCRBY', jk, 'a', 1)
+            redis.call('HSET', jk, 's', 'r', 'o', ARGV[2], 'k', token, 'l', until_ms)
+            redis.call('ZADD', P .. 'active', until_ms, id)
+            out[#out + 1] = {id, token, until_ms, redis.call('HGETALL', jk)}
+          end
+        end
+        return out
+        """;
+
+    /// <summary>ARGV: the lease (ms), the worker's id, its description, then id and token per running job. Extends every
+    /// lease still held under its token and records the heartbeat. Returns {until (ms), then 1 (extended) or 0 (lost) per job}.</summary>
+    public const string Heartbeat = Prelude + """
+
+        local now = now_ms()
+        local until_ms = now + tonumber(ARGV[1])
+        redis.call('HSET', P .. 'workers', ARGV[2], ARGV[3])
+        redis.call('ZADD', P .. 'beats', now, ARGV[2])
+        local out = {until_ms}
+        for i = 4, #ARGV, 2 do
+          local id = ARGV[i]
+          local held = redis.call('HMGET', jkey(id), 'k', 's')
+          if held[1] == ARGV[i + 1] and held[2] == 'r' then
+            redis.call('ZADD', P .. 'active', 'XX', until_ms, id)
+            out[#out + 1] = 1
+          else
+            out[#out + 1] = 0
+          end
+        end
+        return out
+        """;
+
+    /// <summary>ARGV: the poison threshold, then the retention: dead letters' keep (ms) and cap, successes' keep (ms) and
+    /// cap, the failure log's keep (ms), silent workers' keep (ms). Returns expired leases (at most 1,000) to the ready set
+    /// with their order (a lease expiry counted each), dead-letters those past the threshold, and trims. Returns
+    /// {returned, dead-lettered, more (1 when the limit was reached)}.</summary>
+    public const string Rescue = Prelude + """
+
+        local now = now_ms()
+        local expired = redis.call('ZRANGE', P .. 'active', '-inf', '(' .. now, 'BYSCORE', 'LIMIT', 0, 1000)
+        local returned, dead = 0, 0
+        local threshold = tonumber(ARGV[1])
+        for _, id in ipairs(expired) do
+          redis.call('ZREM', P .. 'active', id)
+          local jk = jkey(id)
+          if redis.call('EXISTS', jk) == 1 then
+            local expiries = redis.call('HINCRBY', jk, 'x', 1)
+            redis.call('HDEL', jk, 'o', 'k', 'l')
+            if expiries >= threshold then
+              dead_letter(now, id, 'lease expired ' .. expiries .. ' times')
+              dead = dead + 1
+            else
+              make_ready(id, nil)
+              returned = returned + 1
+            end
+          end
+        end
+        trim_set('dead', now, tonumber(ARGV[2]), tonumber(ARGV[3]), 1000)
+        trim_set('done', now, tonumber(ARGV[4]), tonumber(ARGV[5]), 1000)
+        for _ = 1, 1000 do
+          local last = redis.call('LINDEX', P .. 'failures', -1)
+          if not last then break end
+          local ok, entry = pcall(cjson.decode, last)
+          if ok and type(entry) == 'table' and tonumber(entry[7]) and tonumber(entry[7]) >= now - tonumber(ARGV[6]) then break end
+          redis.call('RPOP', P .. 'failures')
+        end
+        local silent = redis.call('ZRANGE', P .. 'beats', '-inf', now - tonumber(ARGV[7]), 'BYSCORE', 'LIMIT', 0, 1000)
+        if #silent > 0 then
+          redis.call('ZREM', P .. 'beats', unpack(silent))
+          redis.call('HDEL', P .. 'workers', unpack(silent))
+        end
+        if returned > 0 then redis.call('PUBLISH', P .. 'wake', '1') end
+        return {returned, dead, (#expired == 1000) and 1 or 0}
+        """;
+
+    /// <summary>ARGV: keep failures (1/0), the failure log's cap, successes' keep (ms, 0: delete at once), dead letters'
+    /// keep (ms) and cap, then <see cref="OutcomeFields"/> per outcome: kind (<see cref="Queues.TempestOutcomeKind"/>), id,
+    /// token, task ('' keeps the stored one), status, error type, error message, run-at (ms, '' for now), reason. Each acts
+    /// only where the job runs under that token. Returns 1 (recorded) or 0 (refused) per outcome.</summary>
+    public const string Record = Prelude + """
+
+        local now = now_ms()
+        local keep_failures = ARGV[1] == '1'
+        local max_failures = tonumber(ARGV[2])
+        local keep_done = tonumber(ARGV[3])
+        local out = {}
+        local woke, died = false, false
+        for o = 6, #ARGV, 9 do
+          local kind, id, token, task, status = tonumber(ARGV[o]), ARGV[o + 1], ARGV[o + 2], ARGV[o + 3], tonumber(ARGV[o + 4])
+          local et, em, run_at, reason = ARGV[o + 5], ARGV[o + 6], tonumber(ARGV[o + 7]), ARGV[o + 8]
+          local jk = jkey(id)
+          local held = redis.call('HMGET', jk, 'k', 's', 'a', 't')
+          if held[1] == token and held[2] == 'r' then
+            out[#out + 1] = 1
+            redis.call('ZREM', P .. 'active', id)
+            if task == '' then task = held[4] or '(raw)' end
+            local failed = (kind == 1) or ((kind == 0 or kind == 4) and (status == 1 or status == 2))
+            if keep_failures and failed then
+              local logged = status
+              if kind == 1 then logged = (status == 2) and 2 or 1 end
+              redis.call('LPUSH', P .. 'failures', cjson.encode({id, task, tonumber(held[3]) or 0, logged, et, em, now}))
+              redis.call('LTRIM', P .. 'failures', 0, max_failures - 1)
+            end
+            if kind == 0 then
+              if keep_done > 0 and status == 0 then
+                redis.call('HSET', jk, 's', 'c', 'da', now, 't', task)
+                redis.call('HDEL', jk, 'o', 'k', 'l')
+                redis.call('ZADD', P .. 'done', now, id)
+              else
+                redis.call('DEL', jk)
+              end
+            else
+              redis.call('HDEL', jk, 'o', 'k', 'l')
+              redis.call('HSET', jk, 't', task)
+              if kind == 1 then
+                redis.call('HINCRBY', jk, 'f', 1)
+                if et ~= '' then redis.call('HSET', jk, 'et', et, 'em', em) end
+                if run_at and run_at > now then
+                  redis.call('HSET', jk, 's', 'y', 'r', run_at)
+                  redis.call('ZADD', P .. 'retry', run_at, id)
+                else
+                  redis.call('HDEL', jk, 'r')
+                  redis.call('HSET', jk, 'sq', next_seqs(1))
+                  make_ready(id, nil)
+                  woke = true
+                end
+              elseif kind == 2 or kind == 3 then
+                if kind == 3 and (tonumber(held[3]) or 0) > 0 then redis.call('HINCRBY', jk, 'a', -1) end
+                make_ready(id, nil)
+                woke = true
+              else
+                if status == 1 or status == 2 then redis.call('HINCRBY', jk, 'f', 1) end
+                if et ~= '' then redis.call('HSET', jk, 'et', et, 'em', em) end
+                if reason == '' then reason = 'dead-lettered' end
+                dead_letter(now, id, reason)
+                died = true
+              end
+            end
+          else
+            out[#out + 1] = 0
+          end
+        end
+        if died then trim_set('dead', now, tonumber(ARGV[4]), tonumber(ARGV[5]), 100) end
+        if woke then redis.call('PUBLISH', P .. 'wake', '1') end
+        return out
+        """;
+
+    /// <summary>No ARGV. Returns {ready, scheduled, retrying, running, dead, completed}: exact, each one command on the server
+    /// (due delayed jobs not yet moved, and incoming texts not yet taken in, count as ready).</summary>
+    public const string Counts = Prelude + """
+
+        local now = now_ms()
+        local due_scheduled = redis.call('ZCOUNT', P .. 'scheduled', '-inf', now)
+        local due_retry = redis.call('ZCOUNT', P .. 'retry', '-inf', now)
+        return {
+          redis.call('ZCARD', P .. 'ready') + due_scheduled + due_retry + redis.call('LLEN', P .. 'incoming'),
+          redis.call('ZCARD', P .. 'scheduled') - due_scheduled,
+          redis.call('ZCARD', P .. 'retry') - due_retry,
+          redis.call('ZCARD', P .. 'active'),
+          redis.call('ZCARD', P .. 'dead'),
+          redis.call('ZCARD', P .. 'done')}
+        """;
+
+    /// <summary>ARGV: the state's set, reversed (1/0), offset, count. Moves due jobs and incoming texts into the ready set
+    /// first when the set is ready (so that the page is what the workers would take). Returns {now (ms), then per job {id, its hash}}.</summary>
+    public const string List = Prelude + """
+
+        local now = now_ms()
+        local set = ARGV[1]
+        if set == 'ready' then ingest(now, 1000); promote(now, 1000) end
+        local first, last = tonumber(ARGV[3]), tonumber(ARGV[3]) + tonumber(ARGV[4]) - 1
+        local ids
+        if set == 'scheduled' or set == 'retry' then
+          ids = redis.call('ZRANGE', P .. set, '(' .. now, '+inf', 'BYSCORE', 'LIMIT', first, tonumber(ARGV[4]))
+        elseif ARGV[2] == '1' then
+          ids = redis.call('ZRANGE', P .. set, first, last, 'REV')
+        else
+          ids = redis.call('ZRANGE', P .. set, first, last)
+        end
+        local out = {now}
+        for _, id in ipairs(ids) do out[#out + 1] = {id, redis.call('HGETALL', jkey(id))} end
+        return out
+        """;
+
+    /// <summary>ARGV: the id. Returns {now (ms), the job's hash (empty when there is none)}.</summary>
+    public const string Get = Prelude + """
+
+        return {now_ms(), redis.call('HGETALL', jkey(ARGV[1]))}
+        """;
+
+    /// <summary>ARGV: the change (cancel, delete, requeue), the id. Cancel removes a job that is not dead or completed (a
+    /// running one's lease goes with it); delete one that is not running; requeue puts a dead letter back to run with fresh
+    /// counts. Returns 1 when it changed something.</summary>
+    public const string ChangeOne = Prelude + """
+
+        local change, id = ARGV[1], ARGV[2]
+        local jk = jkey(id)
+        local state = redis.call('HGET', jk, 's')
+        if not state then return 0 end
+        if change == 'requeue' then
+          if state ~= 'd' then return 0 end
+          redis.call('ZREM', P .. 'dead', id)
+          redis.call('HDEL', jk, 'a', 'f', 'x', 'r', 'et', 'em', 'dr', 'da', 'sq')
+          make_ready(id, nil)
+          redis.call('PUBLISH', P .. 'wake', '1')
+          return 1
+        end
+        if change == 'cancel' and (state == 'd' or state == 'c') then return 0 end
+        if change == 'delete' and state == 'r' then return 0 end
+        for _, set in ipairs({'ready', 'scheduled', 'retry', 'active', 'dead', 'done'}) do redis.call('ZREM', P .. set, id) end
+        redis.call('DEL', jk)
+        return 1
+        """;
+
+    /// <summary>ARGV: the change (requeue, delete). Requeues or deletes up to 1,000 dead letters; returns how many (call
+    /// again until it returns fewer than 1,000).</summary>
+    public const string ChangeDead = Prelude + """
+
+        local ids = redis.call('ZRANGE', P .. 'dead', 0, 999)
+        if #ids == 0 then return 0 end
+        redis.call('ZREM', P .. 'dead', unpack(ids))
+        for _, id in ipairs(ids) do
+          local jk = jkey(id)
+          if ARGV[1] == 'requeue' then
+            redis.call('HDEL', jk, 'a', 'f', 'x', 'r', 'et', 'em', 'dr', 'da', 'sq')
+            make_ready(id, nil)
+          else
+            redis.call('DEL', jk)
+          end
+        end
+        if ARGV[1] == 'requeue' then redis.call('PUBLISH', P .. 'wake', '1') end
+        return #ids
+        """;
+}
