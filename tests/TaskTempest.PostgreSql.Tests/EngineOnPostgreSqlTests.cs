@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using TaskTempest.PostgreSql.Tests.Support;
+using TaskTempest.Tests.Shared;
 
 namespace TaskTempest.PostgreSql.Tests;
 

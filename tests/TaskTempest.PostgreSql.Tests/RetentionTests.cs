@@ -1,5 +1,6 @@
 using TaskTempest.PostgreSql.Tests.Support;
 using TaskTempest.Queues;
+using TaskTempest.Tests.Shared;
 
 namespace TaskTempest.PostgreSql.Tests;
 

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Microsoft.Extensions.Time.Testing;
 using Npgsql;
 using TaskTempest.PostgreSql.Tests.Support;
+using TaskTempest.Tests.Shared;
 
 namespace TaskTempest.PostgreSql.Tests;
 

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 
-namespace TaskTempest.PostgreSql.Tests.Support;
+namespace TaskTempest.Tests.Shared;
 
 /// <summary>A logger factory that keeps every message, and lets a test wait for the lines it expects (no sleeps).</summary>
 public sealed class RecordingLog : ILoggerFactory, ILogger
