@@ -8,19 +8,18 @@ using TaskTempest.Samples.AotCanary;
 // The NativeAOT canary: one binary with every runtime package, one job through each queue, then it runs until SIGINT
 // or SIGTERM like any worker and exits 0 when both engines drained.
 //   TASKTEMPEST_POSTGRES='Host=...;Username=...;Database=...' TASKTEMPEST_REDIS=host:port ./AotCanary [schema]
-// Logs: memory.log and memory.task.log (the embedded memory queue), postgres.log and postgres.task.log.
-// The Redis package has no queue yet (issue 15): the canary runs its server check, through StackExchange.Redis.
+// Logs: memory.log and memory.task.log (the embedded memory queue), postgres.log, postgres.task.log, redis.log and
+// redis.task.log. The schema name is also the Redis queue's name, so that each run has keys of its own.
 string connectionString = Environment.GetEnvironmentVariable("TASKTEMPEST_POSTGRES")
     ?? throw new InvalidOperationException("Set TASKTEMPEST_POSTGRES to a PostgreSQL connection string (scripts/ci-services.sh start prints one).");
 string redisEndpoint = Environment.GetEnvironmentVariable("TASKTEMPEST_REDIS")
     ?? throw new InvalidOperationException("Set TASKTEMPEST_REDIS to a Redis endpoint, host:port (scripts/ci-services.sh start prints one).");
 string schema = args.Length > 0 ? args[0] : "canary";
 
-await using (var redis = await ConnectionMultiplexer.ConnectAsync(redisEndpoint))
-{
-    await TempestRedisServerCheck.EnsureNoEvictionAsync(redis);
-    Console.WriteLine($"Redis {redisEndpoint}: maxmemory-policy {await TempestRedisServerCheck.ReadEvictionPolicyAsync(redis, redis.GetEndPoints()[0])}");
-}
+await using var redis = await ConnectionMultiplexer.ConnectAsync(redisEndpoint);
+// CreateAsync refuses a server that can evict keys; the canary says what it found.
+await using var onRedisQueue = await TempestRedisQueue.CreateAsync(redis, new TempestRedisOptions { KeyPrefix = "tt:canary:", QueueName = schema });
+Console.WriteLine($"Redis {redisEndpoint}: maxmemory-policy {await TempestRedisServerCheck.ReadEvictionPolicyAsync(redis, redis.GetEndPoints()[0])}");
 
 // The slim builder keeps the binary to what the queue uses: arrays (the batched statements bind them), nothing else.
 await using var dataSource = new NpgsqlSlimDataSourceBuilder(connectionString).EnableArrays().Build();
@@ -28,10 +27,12 @@ await using var postgres = new TempestPostgreSqlQueue(dataSource, new TempestPos
 
 var onMemory = new CanaryTempest(new TempestOptions { LogFile = "memory.log", TaskLogFile = "memory.task.log" });
 var onPostgres = new CanaryTempest(new TempestOptions { Queue = postgres, LogFile = "postgres.log", TaskLogFile = "postgres.task.log" });
+var onRedis = new CanaryTempest(new TempestOptions { Queue = onRedisQueue, LogFile = "redis.log", TaskLogFile = "redis.task.log" });
 onMemory.SubmitChirp("memory", 1);
 onPostgres.SubmitChirp("postgres", 2);
+await onRedis.SubmitChirpAsync("redis", 3);
 
-Console.WriteLine("AotCanary running: one job through the memory queue, one through PostgreSQL. Ctrl+C to stop.");
-var results = await Task.WhenAll(onMemory.RunAsync(), onPostgres.RunAsync());
+Console.WriteLine("AotCanary running: one job through the memory queue, one through PostgreSQL, one through Redis. Ctrl+C to stop.");
+var results = await Task.WhenAll(onMemory.RunAsync(), onPostgres.RunAsync(), onRedis.RunAsync());
 foreach (var result in results) Console.WriteLine(result);
 return results.Max(r => r.ExitCode);

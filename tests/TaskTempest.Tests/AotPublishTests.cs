@@ -7,9 +7,9 @@ namespace TaskTempest.Tests;
 
 /// <summary>
 /// Publishes samples/AotCanary with NativeAOT (it references every runtime package), runs the binary, interrupts it and
-/// checks what a user's worker must do: no trim or AOT warning, one job through the memory queue and one through
-/// PostgreSQL (the suite's server, TASKTEMPEST_POSTGRES, a schema of its own), the Redis package's server check
-/// (TASKTEMPEST_REDIS), both log files of each engine, a clean
+/// checks what a user's worker must do: no trim or AOT warning, one job through the memory queue, one through
+/// PostgreSQL (the suite's server, TASKTEMPEST_POSTGRES, a schema of its own) and one through Redis (TASKTEMPEST_REDIS,
+/// a queue name of its own, after the server check), both log files of each engine, a clean
 /// exit on SIGINT. The only NativeAOT publish in the suite (one takes about a minute here).
 /// </summary>
 [Collection(PublishingCollection.Name)]
@@ -52,7 +52,7 @@ public sealed partial class AotPublishTests(ITestOutputHelper output)
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        string[] queues = ["memory", "postgres"];
+        string[] queues = ["memory", "postgres", "redis"];
         try
         {
             // A binary that died early fails the test at once, not at the bound.
@@ -78,7 +78,7 @@ public sealed partial class AotPublishTests(ITestOutputHelper output)
         Assert.Equal("", await stderr);
         Assert.Equal(0, process.ExitCode);
         Assert.Contains($"Redis {redis}: maxmemory-policy noeviction", await stdout, StringComparison.Ordinal); // the Redis package's check ran
-        Assert.Equal(2, Regex.Matches(await stdout, "stopped \\(Interrupt\\): 1 started, 1 success, 0 failure, 0 timeout, 0 aborted").Count);
+        Assert.Equal(3, Regex.Matches(await stdout, "stopped \\(Interrupt\\): 1 started, 1 success, 0 failure, 0 timeout, 0 aborted").Count);
         foreach (var queue in queues)
         {
             var main = File.ReadAllLines(Path.Combine(runDir, queue + ".log"));
