@@ -103,11 +103,13 @@ public sealed partial class TempestPostgreSqlQueue
 
     /// <summary>Offers the maintenance turn (from the rescue beat) at most once per interval from this instance, in the
     /// background; a failure is logged and the next interval tries again.</summary>
+    private readonly Lock _maintenanceGate = new();
+
     private void OfferMaintenance()
     {
         var clock = _options.TimeProvider;
         long now = clock.GetTimestamp();
-        lock (_notifyGate) // a small gate this instance already has; both critical sections are a few instructions
+        lock (_maintenanceGate)
         {
             if (_lastMaintenanceOffer is { } last && clock.GetElapsedTime(last, now) < _options.MaintenanceInterval) return;
             if (_maintenance is { IsCompleted: false }) return;

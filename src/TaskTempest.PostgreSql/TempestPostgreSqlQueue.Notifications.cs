@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using TaskTempest.Logging;
+using TaskTempest.Queues;
 
 namespace TaskTempest.PostgreSql;
 
@@ -18,9 +19,7 @@ public sealed partial class TempestPostgreSqlQueue
 
     private readonly Lock _listenerGate = new();
     private Task? _listener;
-    private readonly Lock _notifyGate = new();
-    private long? _lastNotify; // TimeProvider timestamp of the last NOTIFY sent or carried
-    private ITimer? _trailingNotify;
+    private readonly WakeThrottle _throttle;
 
     /// <summary>The channel of this schema's wake-ups (the schema is a validated identifier); the payload is the queue name.</summary>
     private string Channel => "tempest_" + _s;
@@ -32,34 +31,7 @@ public sealed partial class TempestPostgreSqlQueue
     /// is scheduled (once) for the end of the interval, so the last insert of a burst is always followed by a notice.</summary>
     /// <remarks>A trailing notice can reach the listeners before a caller's transaction commits an insert it covered;
     /// such a job is then found by the next poll (<see cref="TempestPostgreSqlOptions.PollInterval"/>).</remarks>
-    private bool TakeNotifyTurn()
-    {
-        var clock = _options.TimeProvider;
-        lock (_notifyGate)
-        {
-            long now = clock.GetTimestamp();
-            if (_lastNotify is not { } last || clock.GetElapsedTime(last, now) >= NotifyInterval)
-            {
-                _lastNotify = now;
-                return true;
-            }
-            _trailingNotify ??= clock.CreateTimer(static state => ((TempestPostgreSqlQueue)state!).SendTrailingNotify(), this,
-                NotifyInterval - clock.GetElapsedTime(last, now), Timeout.InfiniteTimeSpan);
-            return false;
-        }
-    }
-
-    private void SendTrailingNotify()
-    {
-        lock (_notifyGate)
-        {
-            if (_trailingNotify is null) return; // disposal sent it
-            _trailingNotify.Dispose();
-            _trailingNotify = null;
-            _lastNotify = _options.TimeProvider.GetTimestamp();
-        }
-        if (!_disposed.IsCancellationRequested) _ = NotifyAsync();
-    }
+    private bool TakeNotifyTurn() => _throttle.TakeTurn();
 
     private async Task NotifyAsync()
     {

@@ -45,6 +45,7 @@ public sealed partial class TempestPostgreSqlQueue : ILeasingTempestQueue, ICoun
         _options.Validate();
         _s = _options.Schema;
         _logger = (_options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger("TaskTempest.PostgreSql");
+        _throttle = new WakeThrottle(_options.TimeProvider, NotifyInterval, () => { if (!_disposed.IsCancellationRequested) _ = NotifyAsync(); });
     }
 
     /// <summary>The settings it was made with.</summary>
@@ -461,13 +462,7 @@ public sealed partial class TempestPostgreSqlQueue : ILeasingTempestQueue, ICoun
     /// <summary>Ends the waits of claims in progress and the wake-up listener; the data source stays the caller's.</summary>
     public async ValueTask DisposeAsync()
     {
-        bool noticeOwed;
-        lock (_notifyGate)
-        {
-            noticeOwed = _trailingNotify is not null;
-            _trailingNotify?.Dispose();
-            _trailingNotify = null;
-        }
+        bool noticeOwed = _throttle.CancelTrailing();
         if (noticeOwed && !_disposed.IsCancellationRequested) await NotifyAsync().ConfigureAwait(false); // the last inserts' notice
         await _disposed.CancelAsync().ConfigureAwait(false);
         if (Volatile.Read(ref _maintenance) is { } maintenance) await maintenance.ConfigureAwait(false); // it logs its own errors

@@ -49,4 +49,30 @@ public sealed class ServerCheckTests
         await TempestRedisServerCheck.EnsureNoEvictionAsync(plain);
         Assert.Equal("noeviction", await TempestRedisServerCheck.ReadEvictionPolicyAsync(plain, plain.GetEndPoints()[0]));
     }
+
+    [Fact]
+    public async Task The_scripts_load_again_after_the_server_lost_its_script_cache_and_every_key_is_under_the_queue_hash_tag()
+    {
+        var redis = await RedisServer.ConnectionAsync();
+        string prefix = RedisServer.PrefixFor(typeof(ServerCheckTests));
+        await RedisServer.DeleteKeysAsync(redis, prefix);
+        var queue = await TempestRedisQueue.CreateAsync(redis, new TempestRedisOptions { KeyPrefix = prefix, QueueName = "flushed" });
+        Assert.Equal(prefix + "{tempest:flushed}:", queue.KeyPrefix);
+        await queue.EnqueueAsync(new RawTempestMessage("""["before","Counted",1]"""));
+        // A restarted server has no scripts: EVALSHA answers NOSCRIPT and the client sends the script again (EVAL).
+        await redis.GetServer(redis.GetEndPoints()[0]).ScriptFlushAsync();
+        await queue.EnqueueBatchAsync([new RawTempestMessage("""["after","Counted",2]""")]);
+        var worker = new Queues.TempestWorkerInfo("flush-test", "RedisTempest", Environment.MachineName, Environment.ProcessId, 2, DateTimeOffset.UtcNow);
+        var claimed = await queue.ClaimAsync(worker, 2, CancellationToken.None);
+        Assert.Equal(["before", "after"], claimed.Select(m => m.Id));
+        await queue.HeartbeatAsync(worker, claimed, CancellationToken.None);
+
+        // Every key the queue made is under its prefix, whose only braces are the hash tag: one cluster slot.
+        var keys = new List<string>();
+        await foreach (var key in redis.GetServer(redis.GetEndPoints()[0]).KeysAsync(pattern: prefix + "*")) keys.Add(key!);
+        Assert.NotEmpty(keys);
+        Assert.All(keys, key => Assert.StartsWith(queue.KeyPrefix, key, StringComparison.Ordinal));
+        Assert.Contains(queue.KeyPrefix + "active", keys);
+        Assert.Contains(queue.KeyPrefix + "j:before", keys);
+    }
 }
