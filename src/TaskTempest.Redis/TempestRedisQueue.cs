@@ -237,7 +237,7 @@ public sealed partial class TempestRedisQueue : ILeasingTempestQueue, ICountingT
             var job = new JobFields((RedisResult[])row[3]!);
             claimed.Add(new RawTempestMessage(job.Body, id) // an id-less text runs under the job's id
             {
-                Attempt = job.Attempt,
+                Attempt = (int)row[4], // the hash as it was before the claim counted this attempt
                 Envelope = job.Envelope,
                 Lease = new TempestLease(owner, (long)row[1], FromMs((long)row[2])),
                 Receipt = id,

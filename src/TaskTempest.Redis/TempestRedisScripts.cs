@@ -112,22 +112,27 @@ internal static class TempestRedisScripts
         local function acceptable_id(id)
           return type(id) == 'string' and #id >= 1 and #id <= 100 and string.match(id, '^[%w%-_%.:]+$') ~= nil
         end
-        -- Stores one job (false when its id is taken): the fields of `f` that are set, then into ready or scheduled.
-        local function store(now, id, f, run_at)
+        -- Stores one job (false when its id is taken): the fields of `f` that are set, its order `seq`, and its place,
+        -- added to `adds` ({ready = {score, id, ...}, scheduled = {...}}) for one ZADD per set (flush_adds).
+        local function store(now, id, f, run_at, seq, adds)
           local jk = jkey(id)
           if redis.call('EXISTS', jk) == 1 then return false end
-          local fields = {'n', now}
+          local fields = {'n', now, 's', 'w', 'sq', seq}
           for k, v in pairs(f) do
             if v ~= nil and v ~= '' then fields[#fields + 1] = k; fields[#fields + 1] = v end
           end
           redis.call('HSET', jk, unpack(fields))
-          if run_at and run_at > now then
-            redis.call('HSET', jk, 's', 'w')
-            redis.call('ZADD', P .. 'scheduled', run_at, id)
-          else
-            make_ready(id, nil)
-          end
+          local set, score = 'ready', nil
+          if run_at and run_at > now then set, score = 'scheduled', run_at else score = ready_score(f.p, seq) end
+          local list = adds[set]
+          list[#list + 1] = score
+          list[#list + 1] = id
           return true
+        end
+        local function flush_adds(adds)
+          for set, list in pairs(adds) do
+            if #list > 0 then redis.call('ZADD', P .. set, unpack(list)) end
+          end
         end
         -- Other programs' texts (RPUSH to `incoming`) into jobs, at most `limit`: the header is read here as the engine's
         -- reader would (id, task, envelope fields); text that is no message is stored as it is under a new id, with the
@@ -135,7 +140,9 @@ internal static class TempestRedisScripts
         local function ingest(now, limit)
           local texts = redis.call('LPOP', P .. 'incoming', limit)
           if not texts then return 0 end
-          for _, text in ipairs(texts) do
+          local first = next_seqs(#texts)
+          local adds = {ready = {}, scheduled = {}}
+          for n, text in ipairs(texts) do
             local ok, doc = pcall(cjson.decode, text)
             local id, task, f, run_at = nil, '(raw)', {b = text}, nil
             if ok and type(doc) == 'table' then
@@ -157,8 +164,9 @@ internal static class TempestRedisScripts
             end
             f.t = task
             if not id then id = 'in-' .. redis.call('INCR', P .. 'ids') end
-            store(now, id, f, run_at)
+            store(now, id, f, run_at, first + n - 1, adds)
           end
+          flush_adds(adds)
           return #texts
         end
         -- Dead letters and kept successes past their age or count, and the failure log past its cap, deleted (at most
@@ -191,6 +199,8 @@ internal static class TempestRedisScripts
         local now = now_ms()
         local added = 0
         local n = tonumber(ARGV[1])
+        local first = next_seqs(n)
+        local adds = {ready = {}, scheduled = {}}
         for i = 0, n - 1 do
           local o = 2 + i * 15
           local run_at = tonumber(ARGV[o + 9])
@@ -201,14 +211,15 @@ internal static class TempestRedisScripts
           if f.f == '0' then f.f = nil end
           if f.x == '0' then f.x = nil end
           if f.p == '0' then f.p = nil end
-          if store(now, ARGV[o + 1], f, run_at) then added = added + 1 end
+          if store(now, ARGV[o + 1], f, run_at, first + i, adds) then added = added + 1 end
         end
+        flush_adds(adds)
         if added > 0 and ARGV[2] == '1' then redis.call('PUBLISH', P .. 'wake', '1') end
         return added
         """;
 
     /// <summary>ARGV: the most to claim, the owner, the lease (ms). Takes in incoming texts and moves due delayed jobs
-    /// first. Returns per job {id, token, until (ms), its hash's fields and values}.</summary>
+    /// first. Returns per job {id, token, until (ms), its hash's fields and values as they were, its attempt now}.</summary>
     public const string Claim = Prelude + """
 
         local now = now_ms()
@@ -219,17 +230,24 @@ internal static class TempestRedisScripts
         if #popped == 0 then return out end
         local until_ms = now + tonumber(ARGV[3])
         local token = redis.call('INCRBY', P .. 'tokens', #popped / 2) - #popped / 2
+        local leased = {}
         for i = 1, #popped, 2 do
           local id = popped[i]
           local jk = jkey(id)
-          if redis.call('EXISTS', jk) == 1 then
+          local job = redis.call('HGETALL', jk)
+          if #job > 0 then
             token = token + 1
-            redis.call('HINCRBY', jk, 'a', 1)
-            redis.call('HSET', jk, 's', 'r', 'o', ARGV[2], 'k', token, 'l', until_ms)
-            redis.call('ZADD', P .. 'active', until_ms, id)
-            out[#out + 1] = {id, token, until_ms, redis.call('HGETALL', jk)}
+            local attempt = 1
+            for f = 1, #job, 2 do
+              if job[f] == 'a' then attempt = tonumber(job[f + 1]) + 1; break end
+            end
+            redis.call('HSET', jk, 'a', attempt, 's', 'r', 'o', ARGV[2], 'k', token, 'l', until_ms)
+            leased[#leased + 1] = until_ms
+            leased[#leased + 1] = id
+            out[#out + 1] = {id, token, until_ms, job, attempt}
           end
         end
+        if #leased > 0 then redis.call('ZADD', P .. 'active', unpack(leased)) end
         return out
         """;
 
@@ -310,6 +328,7 @@ internal static class TempestRedisScripts
         local keep_done = tonumber(ARGV[3])
         local out = {}
         local woke, died = false, false
+        local ended, removed = {}, {}
         for o = 6, #ARGV, 9 do
           local kind, id, token, task, status = tonumber(ARGV[o]), ARGV[o + 1], ARGV[o + 2], ARGV[o + 3], tonumber(ARGV[o + 4])
           local et, em, run_at, reason = ARGV[o + 5], ARGV[o + 6], tonumber(ARGV[o + 7]), ARGV[o + 8]
@@ -317,7 +336,7 @@ internal static class TempestRedisScripts
           local held = redis.call('HMGET', jk, 'k', 's', 'a', 't')
           if held[1] == token and held[2] == 'r' then
             out[#out + 1] = 1
-            redis.call('ZREM', P .. 'active', id)
+            ended[#ended + 1] = id
             if task == '' then task = held[4] or '(raw)' end
             local failed = (kind == 1) or ((kind == 0 or kind == 4) and (status == 1 or status == 2))
             if keep_failures and failed then
@@ -332,7 +351,7 @@ internal static class TempestRedisScripts
                 redis.call('HDEL', jk, 'o', 'k', 'l')
                 redis.call('ZADD', P .. 'done', now, id)
               else
-                redis.call('DEL', jk)
+                removed[#removed + 1] = jk
               end
             else
               redis.call('HDEL', jk, 'o', 'k', 'l')
@@ -365,6 +384,8 @@ internal static class TempestRedisScripts
             out[#out + 1] = 0
           end
         end
+        if #ended > 0 then redis.call('ZREM', P .. 'active', unpack(ended)) end
+        if #removed > 0 then redis.call('DEL', unpack(removed)) end
         if died then trim_set('dead', now, tonumber(ARGV[4]), tonumber(ARGV[5]), 100) end
         if woke then redis.call('PUBLISH', P .. 'wake', '1') end
         return out
