@@ -18,8 +18,10 @@ using TaskTempest.Throughput.Postgres;
 //   ... -- profile-threads [jobs]                   TaskTempest's thread-pool mode alone, pre-filled, 3 runs, for a profiler
 //   ... -- aot-start <MathTempest binary> [runs]    NativeAOT start-up to the first success line, 10 runs (see AotStart.cs);
 //       publish the binary first: dotnet publish samples/MathTempest -c Release -r linux-x64 -o /tmp/mathaot
-//   ... -- crash-pg [jobs]                          the PostgreSQL SIGKILL drill (see CrashPg.cs), default 20,000 jobs, on
+//   ... -- crash-pg [jobs]                          the PostgreSQL SIGKILL drill (see CrashDrills.cs), default 20,000 jobs, on
 //       the server TASKTEMPEST_POSTGRES names; build the worker first: dotnet build -c Release samples/PostgreSqlTempest
+//   ... -- crash-redis [jobs]                       the same drill on the Redis queue, default 20,000 jobs, on the server
+//       TASKTEMPEST_REDIS names; build the worker first: dotnet build -c Release samples/RedisTempest
 //   ... -- postgres [jobs] [rounds] [latencySeconds] the PostgreSQL rows (see Postgres/PgBench.cs) on the server TASKTEMPEST_POSTGRES names (a
 //       superuser: fsync is toggled and restored): a bare Npgsql loop running the queue's own claim and completion statements (the limit)
 //       and TaskTempest (Fibers = 256) on TempestPostgreSqlQueue, fsync on and off, pre-filled and live (a producer process bulk-submitting),
@@ -53,7 +55,10 @@ switch (args)
         break;
 
     case ["crash-pg", ..]:
-        return await CrashPg.RunAsync(Arg(1, 20_000), $"{Run} crash-pg {Arg(1, 20_000)}");
+        return await CrashDrills.RunPostgresAsync(Arg(1, 20_000), $"{Run} crash-pg {Arg(1, 20_000)}");
+
+    case ["crash-redis", ..]:
+        return await CrashDrills.RunRedisAsync(Arg(1, 20_000), $"{Run} crash-redis {Arg(1, 20_000)}");
 
     case ["aot-start", string binary, ..]:
         AotStart.Run(binary, Arg(2, 10));
