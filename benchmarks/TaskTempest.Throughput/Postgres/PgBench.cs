@@ -141,7 +141,8 @@ internal static class PgBench
             await PgProducer.FillAsync(server.ConnectionString, schema, jobs);
             await server.WaitForBackendsGoneAsync(PgProducer.FillApplication);
         }
-        using var producer = mode.IsLive ? await ProducerProcess.StartAsync(contender.ProducerKind, schema, jobs, ProducerBatch, mode.Rate) : null;
+        using var producer = mode.IsLive ? await HarnessChild.StartAsync(HarnessChild.Harness("pg-produce", contender.ProducerKind, schema,
+            jobs.ToString(CultureInfo.InvariantCulture), ProducerBatch.ToString(CultureInfo.InvariantCulture), mode.Rate.ToString(CultureInfo.InvariantCulture)), "the producer") : null;
         if (producer is not null) await server.WaitForBackendsGoneAsync(PgProducer.WarmApplication);
 
         var dataSource = PgProducer.DataSource(server.ConnectionString, Workers);
@@ -175,7 +176,12 @@ internal static class PgBench
             var serverUsed = server.Cpu() - serverCpu;
             roundTrips = trips.Count - roundTrips;
 
-            var report = producer is not null ? await producer.DoneAsync() : default;
+            var report = default(ChildReport);
+            if (producer is not null)
+            {
+                report = await producer.DoneAsync();
+                await producer.ExitAsync();
+            }
             await workers.StopAsync();
             await dataSource.DisposeAsync();
             closed = true;
@@ -221,7 +227,7 @@ internal static class PgBench
         var target = new NpgsqlConnectionStringBuilder(server.ConnectionString);
         Console.WriteLine("# TaskTempest on PostgreSQL against a bare Npgsql loop running the same statements");
         Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {RuntimeInformation.FrameworkDescription}, {RuntimeInformation.OSDescription}; " +
-                          $"load average at the start: {LoadAverage()} (shared with other work: rounds are interleaved, medians reported)");
+                          $"load average at the start: {Measurement.LoadAverage()} (shared with other work: rounds are interleaved, medians reported)");
         Console.WriteLine($"server: PostgreSQL {server.Version} at {target.Host}:{target.Port}, database {server.Database}, on this machine: " +
                           $"{(server.SeesServerCpu ? "yes (its processes' CPU read from /proc)" : "no (server CPU not measured)")}; {server.Settings}");
         Console.WriteLine($"reproduce: {command}");
@@ -271,7 +277,7 @@ internal static class PgBench
         string F(double value, string format) => double.IsNaN(value) ? "n/a" : value.ToString(format, CultureInfo.InvariantCulture);
 
         Console.WriteLine();
-        Console.WriteLine($"load average at the end: {LoadAverage()}");
+        Console.WriteLine($"load average at the end: {Measurement.LoadAverage()}");
         Console.WriteLine("spread over the rounds (min - max jobs/s):");
         foreach (var ((fsync, mode, contender), list) in samples)
             Console.WriteLine($"  fsync {(fsync ? "on " : "off")} {mode,-14} {contender.Name,-40} {list.Min(s => s.JobsPerSecond),10:N0} - {list.Max(s => s.JobsPerSecond),10:N0}");
@@ -300,17 +306,5 @@ internal static class PgBench
         double best = Math.Max(Rate(false, PgMode.Prefilled, contenders[1]), Rate(false, PgMode.Live, contenders[1]));
         Console.WriteLine($"aim: 40,000 jobs/s with fsync off, client and server sharing these {Environment.ProcessorCount} cores: TaskTempest {best:N0} (its better median of pre-filled and live)" +
                           (best >= 40_000 ? ": reached" : ": not reached"));
-    }
-
-    private static string LoadAverage()
-    {
-        try
-        {
-            return string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
-        }
-        catch (IOException)
-        {
-            return "unknown";
-        }
     }
 }
