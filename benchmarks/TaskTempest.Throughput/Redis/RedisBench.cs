@@ -7,7 +7,7 @@ namespace TaskTempest.Throughput.Redis;
 
 /// <summary>One measured run of one contender on the server.</summary>
 internal readonly record struct RedisSample(
-    double JobsPerSecond, double ClientCommandsPerJob, double ServerCommandsPerJob, double ClientCpuPerJob, double ServerCpuPerJob,
+    double JobsPerSecond, double ClientCommandsPerJob, double ServerCommandsPerJob, double ClientCpuPerJob, double WorkerCpuPerJob, double ServerCpuPerJob,
     double ClientCores, double ServerCores, double P50, double P99, long Left, string ServerCalls);
 
 /// <summary>
@@ -146,6 +146,7 @@ internal static class RedisBench
                 (workerCommands + report.RoundTrips) / (double)jobs,
                 serverCommands / (double)jobs,
                 clientSeconds * 1e6 / jobs,
+                workerUsed.TotalSeconds * 1e6 / jobs,
                 serverSeconds * 1e6 / jobs,
                 clientSeconds / seconds,
                 serverSeconds / seconds,
@@ -185,7 +186,12 @@ internal static class RedisBench
         Console.WriteLine("  producers: each contender's own, in a process of its own (as the postgres mode's): the .NET contenders' is this harness started again");
         Console.WriteLine("    (-- redis-produce): TaskTempest's submits through the generated Batch() (TempestRedisQueue.EnqueueBatchAsync: the Enqueue script), the bare");
         Console.WriteLine("    loop's calls TempestRedisScripts.Enqueue with the arguments the queue writes and its wake-up throttle; BullMQ's is bullmq/producer.js");
-        Console.WriteLine("    (Queue.addBulk), Sidekiq's sidekiq/producer.rb (Sidekiq::Client.push_bulk); each warms up on a queue of its own first, deleted");
+        Console.WriteLine("    (Queue.addBulk), Sidekiq's sidekiq/producer.rb (Sidekiq::Client.push_bulk); each warms up first with its own loop on a queue of its own");
+        Console.WriteLine("    (deleted): flat out, 50 x min(bulk, 100) jobs, and 0.25 s paced in a paced run; the .NET one again until a pass compiles almost no method");
+        Console.WriteLine("    (a fresh process tiers its hot methods up as they are called: without this, 0.3 core of JIT work fell into a 2 s paced window)");
+        Console.WriteLine("  workers: the .NET contenders' run in this process (warm from the warm-up runs), on a multiplexer of their own per run; BullMQ's and");
+        Console.WriteLine("    Sidekiq's in a process started per run: BullMQ's worker.js runs 2,000 jobs on a queue of its own first; Sidekiq opens a connection per");
+        Console.WriteLine("    thread before it says ready (Ruby 3.1 runs without a JIT here)");
         Console.WriteLine($"  pre-filled: {jobs:N0} no-op jobs submitted by the producer in bulks of {FillBatch:N0} before the clock; the clock runs from the workers' start");
         Console.WriteLine($"  live: {jobs:N0} no-op jobs, the producer submitting bulks of {ProducerBatch} one after the other, flat out, while the workers drain (started 200 ms");
         Console.WriteLine("    before); the clock runs from the producer's go");
@@ -219,6 +225,11 @@ internal static class RedisBench
         Console.WriteLine("spread over the rounds (min - max jobs/s):");
         foreach (var ((mode, contender), list) in samples)
             Console.WriteLine($"  {mode,-14} {contender.Name,-32} {list.Min(s => s.JobsPerSecond),10:N0} - {list.Max(s => s.JobsPerSecond),10:N0}");
+        Console.WriteLine($"the bare loop's own count of the commands it sent against StackExchange.Redis's OperationCount (the count TaskTempest's row is measured by), " +
+                          $"its last run: {bare.LastCounts.Own:N0} and {bare.LastCounts.Counted:N0}");
+        Console.WriteLine("client CPU µs per job, the workers' process + the producer's (medians of each):");
+        foreach (var ((mode, contender), list) in samples)
+            Console.WriteLine($"  {mode,-14} {contender.Name,-32} {M(list, s => s.WorkerCpuPerJob),7:0.0} + {M(list, s => s.ClientCpuPerJob - s.WorkerCpuPerJob),7:0.0}");
         Console.WriteLine("server calls per job by command over the last round (INFO commandstats: top-level and inside scripts alike):");
         foreach (var ((mode, contender), list) in samples) Console.WriteLine($"  {mode,-14} {contender.Name,-32} {list[^1].ServerCalls}");
         Console.WriteLine();

@@ -130,6 +130,10 @@ internal sealed class BareLoop(int slots) : TempestContender("bare StackExchange
 {
     private readonly int _slots = slots;
 
+    /// <summary>Its last run's own count of the commands it sent (script calls, the subscription) and the multiplexer's
+    /// OperationCount over the same run: the cross-check of the count the other .NET contender is measured by.</summary>
+    public (long Own, long Counted) LastCounts { get; private set; }
+
     public override async Task<RedisWorkers> PrepareAsync(RedisServer server, int jobs, bool stamped) =>
         new Running(this, await InProcessWorkers.ConnectAsync(), jobs, stamped);
 
@@ -149,6 +153,7 @@ internal sealed class BareLoop(int slots) : TempestContender("bare StackExchange
         private TaskCompletionSource _woken = NewSignal();
         private Task? _subscription;
         private bool _flowing;
+        private long _sent; // commands this loop sent: its own count
         private Task _claimer = Task.CompletedTask, _recorder = Task.CompletedTask;
 
         public override Task Finished => _recorded.Task;
@@ -205,12 +210,14 @@ internal sealed class BareLoop(int slots) : TempestContender("bare StackExchange
             while (true)
             {
                 var woken = Volatile.Read(ref _woken);
+                Interlocked.Increment(ref _sent);
                 var rows = (RedisResult[])(await _db.ScriptEvaluateAsync(TempestRedisScripts.Claim, _keys, [asked, _owner, lease]))!;
                 if (rows.Length > 0)
                 {
                     _flowing = true;
                     return rows;
                 }
+                if (_subscription is null) Interlocked.Increment(ref _sent);
                 _subscription ??= Redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(loop.QueuePrefix + "wake"),
                     (_, _) => Interlocked.Exchange(ref _woken, NewSignal()).TrySetResult());
                 TimeSpan poll;
@@ -262,6 +269,7 @@ internal sealed class BareLoop(int slots) : TempestContender("bare StackExchange
                         values[at + 7] = "";
                         values[at + 8] = "";
                     }
+                    Interlocked.Increment(ref _sent);
                     var recorded = (RedisResult[])(await _db.ScriptEvaluateAsync(TempestRedisScripts.Record, _keys, values))!;
                     if (recorded.Any(r => (long)r != 1)) throw new InvalidOperationException($"{recorded.Count(r => (long)r != 1)} of {batch.Count} outcomes refused: a lease was lost");
                     completed += batch.Count;
@@ -280,6 +288,7 @@ internal sealed class BareLoop(int slots) : TempestContender("bare StackExchange
 
         protected override async Task StopWorkersAsync()
         {
+            loop.LastCounts = (Interlocked.Read(ref _sent), Commands);
             await _stop.CancelAsync();
             await Task.WhenAll(_claimer, _recorder);
         }

@@ -14,8 +14,8 @@ namespace TaskTempest.Throughput.Redis;
 /// <see cref="TempestRedisScripts.Enqueue"/> itself with the arguments the queue writes for the same messages and the
 /// queue's wake-up throttle. Rate 0: no-op jobs in flushes of <c>batch</c>, one after the other, as fast as they go.
 /// Rate above 0: latency jobs stamped with their submit time, a flush every 10 ms of the jobs due by then at that rate
-/// (a late flush sends more, so the offered load holds). It warms up on a queue of its own first (its keys deleted), says
-/// <c>ready</c>, waits for <c>go</c>, prints a <see cref="ChildReport"/> (commands: its multiplexer's OperationCount),
+/// (a late flush sends more, so the offered load holds). It warms up on a queue of its own first (its keys deleted, see
+/// <see cref="RunAsync"/>), says <c>ready</c>, waits for <c>go</c>, prints a <see cref="ChildReport"/> (commands: its multiplexer's OperationCount),
 /// and exits when its input closes.
 /// </summary>
 internal static class RedisProducer
@@ -25,20 +25,20 @@ internal static class RedisProducer
     public static async Task<int> RunAsync(string kind, string keyPrefix, int jobs, int batch, int rate)
     {
         await using var redis = await ConnectionMultiplexer.ConnectAsync(RedisServer.Configuration);
+        // The warm-up runs the producer's own loop on a queue of its own: flat out, 50 × min(batch, 100) jobs, and paced for
+        // 0.25 s when the run is paced; again until a pass compiles (almost) nothing: a fresh process tiers its hot methods up
+        // (TieredPGO: an instrumented tier, then the final one) while they are called, and that JIT work is start-up.
         var warm = await SubmitterAsync(kind, redis, keyPrefix, WarmQueue);
-        for (int i = 0; i < 20; i++)
+        for (int pass = 0; pass < 8; pass++)
         {
-            for (int k = 0; k < batch; k++)
-            {
-                if (i % 2 == 0) warm.Add(k);
-                else warm.AddStamped(DateTime.UtcNow.Ticks);
-            }
-            await warm.FlushAsync();
+            long compiled = System.Runtime.JitInfo.GetCompiledMethodCount();
+            await ProduceAsync(warm, 50L * Math.Min(batch, 100), batch, 0);
+            if (rate > 0) await ProduceAsync(warm, rate / 4, batch, rate);
+            await Task.Delay(200); // the tiering delay passes, background compilations finish
+            if (pass > 0 && System.Runtime.JitInfo.GetCompiledMethodCount() - compiled < 5) break;
         }
         await warm.FinishAsync();
-        var server = redis.GetServer(redis.GetEndPoints().Single());
-        var db = redis.GetDatabase(RedisServer.Database);
-        await foreach (var key in server.KeysAsync(RedisServer.Database, $"{keyPrefix}{{tempest:{WarmQueue}}}:*", pageSize: 1000)) await db.KeyDeleteAsync(key);
+        await RedisServer.DeleteAsync(redis.GetServer(redis.GetEndPoints().Single()), redis.GetDatabase(RedisServer.Database), $"{keyPrefix}{{tempest:{WarmQueue}}}:*");
 
         var submitter = await SubmitterAsync(kind, redis, keyPrefix, TempestContender.QueueName);
         Console.WriteLine("ready");
@@ -48,32 +48,7 @@ internal static class RedisProducer
         var cpu = self.TotalProcessorTime;
         long commands = redis.OperationCount;
         var clock = Stopwatch.StartNew();
-        long submitted = 0;
-        if (rate <= 0)
-        {
-            while (submitted < jobs)
-            {
-                for (long end = Math.Min(jobs, submitted + batch); submitted < end; submitted++) submitter.Add((int)submitted);
-                await submitter.FlushAsync();
-            }
-        }
-        else
-        {
-            var tick = TimeSpan.FromMilliseconds(10);
-            while (submitted < jobs)
-            {
-                long due = Math.Min(jobs, (long)Math.Ceiling(clock.Elapsed.TotalSeconds * rate));
-                if (due > submitted)
-                {
-                    long stamp = DateTime.UtcNow.Ticks;
-                    for (; submitted < due; submitted++) submitter.AddStamped(stamp);
-                    await submitter.FlushAsync();
-                }
-                var now = clock.Elapsed;
-                var wait = tick * (Math.Floor(now / tick) + 1) - now;
-                if (wait > TimeSpan.Zero) await Task.Delay(wait);
-            }
-        }
+        long submitted = await ProduceAsync(submitter, jobs, batch, rate);
         var elapsed = clock.Elapsed;
         await submitter.FinishAsync(); // the wake-up a throttle still owes
         self.Refresh();
@@ -82,6 +57,39 @@ internal static class RedisProducer
         {
         }
         return 0;
+    }
+
+    /// <summary>Rate 0: <paramref name="jobs"/> no-op jobs in flushes of <paramref name="batch"/>, one after the other. Rate
+    /// above 0: latency jobs, every 10 ms one flush of the jobs due by then at that rate.</summary>
+    private static async Task<long> ProduceAsync(ISubmitter submitter, long jobs, int batch, int rate)
+    {
+        var clock = Stopwatch.StartNew();
+        long submitted = 0;
+        if (rate <= 0)
+        {
+            while (submitted < jobs)
+            {
+                for (long end = Math.Min(jobs, submitted + batch); submitted < end; submitted++) submitter.Add((int)submitted);
+                await submitter.FlushAsync();
+            }
+            return submitted;
+        }
+        var tick = TimeSpan.FromMilliseconds(10);
+        while (submitted < jobs)
+        {
+            long due = Math.Min(jobs, (long)Math.Ceiling(clock.Elapsed.TotalSeconds * rate));
+            if (due > submitted)
+            {
+                long stamp = DateTime.UtcNow.Ticks;
+                for (; submitted < due; submitted++) submitter.AddStamped(stamp);
+                await submitter.FlushAsync();
+            }
+            var now = clock.Elapsed;
+            var wait = tick * (Math.Floor(now / tick) + 1) - now;
+            // Whole milliseconds: a timer truncates a shorter wait to none, and the loop would spin to the tick.
+            if (wait > TimeSpan.Zero) await Task.Delay(TimeSpan.FromMilliseconds(Math.Ceiling(wait.TotalMilliseconds)));
+        }
+        return submitted;
     }
 
     private static async Task<ISubmitter> SubmitterAsync(string kind, ConnectionMultiplexer redis, string keyPrefix, string queueName) => kind switch

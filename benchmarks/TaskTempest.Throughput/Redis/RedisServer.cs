@@ -97,24 +97,24 @@ internal sealed class RedisServer : IAsyncDisposable
     public async Task<long> DeleteAsync(IEnumerable<string> patterns)
     {
         long deleted = 0;
-        foreach (var pattern in patterns)
-        {
-            var batch = new List<RedisKey>(1000);
-            await foreach (var key in _server.KeysAsync(Database, pattern, pageSize: 1000))
-            {
-                batch.Add(key);
-                if (batch.Count == 1000) deleted += await UnlinkAsync(batch);
-            }
-            if (batch.Count > 0) deleted += await UnlinkAsync(batch);
-        }
+        foreach (var pattern in patterns) deleted += await DeleteAsync(_server, _db, pattern);
         return deleted;
     }
 
-    private async Task<long> UnlinkAsync(List<RedisKey> keys)
+    /// <summary>Deletes every key of <paramref name="db"/> that matches <paramref name="pattern"/>: SCAN MATCH, UNLINK of 1,000 at a time.</summary>
+    public static async Task<long> DeleteAsync(IServer server, IDatabase db, string pattern)
     {
-        long n = (long)await _db.ExecuteAsync("UNLINK", keys.Cast<object>().ToArray());
-        keys.Clear();
-        return n;
+        long deleted = 0;
+        var batch = new List<object>(1000);
+        await foreach (var key in server.KeysAsync(db.Database, pattern, pageSize: 1000))
+        {
+            batch.Add(key);
+            if (batch.Count < 1000) continue;
+            deleted += (long)await db.ExecuteAsync("UNLINK", batch);
+            batch.Clear();
+        }
+        if (batch.Count > 0) deleted += (long)await db.ExecuteAsync("UNLINK", batch);
+        return deleted;
     }
 
     /// <summary>How many keys of the harness's database match <paramref name="pattern"/>.</summary>
