@@ -58,7 +58,7 @@ internal static class Compare
         Console.WriteLine("# TaskTempest throughput against the limit and the peers");
         Console.WriteLine($"machine: {Environment.ProcessorCount} cores ({CpuModel()}), {RuntimeInformation.FrameworkDescription}, " +
                           $"{OsName()} ({RuntimeInformation.OSArchitecture}), {(GCSettings.IsServerGC ? "server" : "workstation")} GC");
-        Console.WriteLine($"load average at the start: {LoadAverage()} (a shared machine: other work skews single rounds, hence interleaving and medians)");
+        Console.WriteLine($"load average at the start: {Measurement.LoadAverage()} (a shared machine: other work skews single rounds, hence interleaving and medians)");
         Console.WriteLine($"reproduce: {command}");
         Console.WriteLine("jobs: no-op Adder-shaped jobs (two int arguments), 2 workers per contender");
         Console.WriteLine("contenders:");
@@ -88,7 +88,7 @@ internal static class Compare
         double MedianRate(Contender c, bool prefilled) => Measurement.Median(samples[(c, prefilled)].Select(s => s.JobsPerSecond));
 
         Console.WriteLine();
-        Console.WriteLine($"load average at the end: {LoadAverage()}");
+        Console.WriteLine($"load average at the end: {Measurement.LoadAverage()}");
         Console.WriteLine("spread over the rounds (min - max jobs/s):");
         foreach (bool prefilled in s_modes)
         {
@@ -123,17 +123,6 @@ internal static class Compare
     private static string Ratio(double ratio) =>
         ratio.ToString(ratio >= 0.1 ? "F2" : "F" + Math.Min(8, 1 - (int)Math.Floor(Math.Log10(ratio))), CultureInfo.InvariantCulture);
 
-    private static string LoadAverage()
-    {
-        try
-        {
-            return string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
-        }
-        catch (IOException)
-        {
-            return "unknown";
-        }
-    }
 
     private static string CpuModel()
     {

@@ -1,3 +1,4 @@
+using System.Globalization;
 using TaskTempest;
 
 namespace TaskTempest.Throughput;
@@ -31,5 +32,30 @@ public sealed class IoLike : TempestTask
     {
         await Task.Delay(milliseconds);
         Finish.One();
+    }
+}
+
+/// <summary>
+/// The latency job: its one argument is the submit time the producer stamped (UTC wall-clock ticks, the same clock
+/// in both processes); it records start minus submit and counts itself done.
+/// </summary>
+[TempestTask]
+public sealed class Stamped : TempestTask
+{
+    public ValueTask Process(long submittedTicks)
+    {
+        Latencies.Current.Record(DateTime.UtcNow.Ticks - submittedTicks);
+        Finish.One();
+        return default;
+    }
+
+    /// <summary>The stamp of a latency job's stored text, <c>["id","Stamped",ticks]</c>: its last number (for the bare loops,
+    /// which read the text themselves).</summary>
+    internal static long StampOf(string body)
+    {
+        var text = body.AsSpan();
+        int end = text.LastIndexOf(']');
+        int start = text[..end].LastIndexOf(',') + 1;
+        return long.Parse(text[start..end], NumberStyles.Integer, CultureInfo.InvariantCulture);
     }
 }

@@ -53,6 +53,19 @@ internal static class Measurement
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
     }
 
+    /// <summary>The machine's 1, 5 and 15 minute load averages (/proc/loadavg), for the start and end of a run's output.</summary>
+    public static string LoadAverage()
+    {
+        try
+        {
+            return string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
+        }
+        catch (IOException)
+        {
+            return "unknown";
+        }
+    }
+
     public static double Median(IEnumerable<double> values)
     {
         var sorted = values.Order().ToList();

@@ -2,6 +2,7 @@ using System.Globalization;
 using TaskTempest.Throughput;
 using TaskTempest.Throughput.Contenders;
 using TaskTempest.Throughput.Postgres;
+using TaskTempest.Throughput.Redis;
 
 // The throughput harness. Run from the repository root:
 //   dotnet run -c Release --project benchmarks/TaskTempest.Throughput -- [compare] [jobs] [rounds] [hangfireJobs]
@@ -28,6 +29,13 @@ using TaskTempest.Throughput.Postgres;
 //       p50/p99 submit-to-start at 5,000 jobs/s and at half the measured maximum; jobs/s, round trips, client and server CPU;
 //       default 200,000 jobs, 3 rounds, 5 s per latency run. pg_stat_statements, when loaded, adds rows per claim and per completion
 //   ... -- pg-produce kind schema jobs batch rate  the live runs' producer process, started by the postgres mode (see Postgres/PgProducer.cs)
+//   ... -- redis [jobs] [rounds] [latencySeconds]  the Redis rows (see Redis/RedisBench.cs) on the server TASKTEMPEST_REDIS names (host:port; a dev
+//       server: bash scripts/ci-services.sh start), in its database 9 alone: a bare StackExchange.Redis loop calling the queue's own Claim and Record
+//       scripts (the limit), TaskTempest (Fibers = 256) on TempestRedisQueue, BullMQ (Node, Redis/bullmq: npm ci when node_modules is missing) and
+//       Sidekiq (Debian's ruby-sidekiq: apt-get install -y ruby-sidekiq as root; skipped with the command when missing), all at concurrency 256;
+//       pre-filled, live (producer processes bulk-submitting) and paced at 2,000 jobs/s (p50/p99 submit-to-start); jobs/s, round trips, client and
+//       server CPU, a gate line; default 100,000 jobs, 3 rounds, 5 s per latency run
+//   ... -- redis-produce kind keyPrefix jobs batch rate  the .NET contenders' producer process, started by the redis mode (see Redis/RedisProducer.cs)
 
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
@@ -77,6 +85,17 @@ switch (args)
 
     case ["pg-produce", string kind, string schema, string jobs, string batch, string rate]:
         return await PgProducer.RunAsync(kind, schema, int.Parse(jobs, CultureInfo.InvariantCulture), int.Parse(batch, CultureInfo.InvariantCulture),
+            int.Parse(rate, CultureInfo.InvariantCulture));
+
+    case ["redis", ..]:
+    {
+        int jobs = Arg(1, 100_000), rounds = Arg(2, 3), seconds = Arg(3, 5);
+        await RedisBench.RunAsync(jobs, rounds, seconds, $"TASKTEMPEST_REDIS='{RedisServer.Required()}' {Run} redis {jobs} {rounds} {seconds}");
+        break;
+    }
+
+    case ["redis-produce", string kind, string keyPrefix, string jobs, string batch, string rate]:
+        return await RedisProducer.RunAsync(kind, keyPrefix, int.Parse(jobs, CultureInfo.InvariantCulture), int.Parse(batch, CultureInfo.InvariantCulture),
             int.Parse(rate, CultureInfo.InvariantCulture));
 
     case ["limit", ..]:

@@ -12,18 +12,6 @@ internal readonly record struct PgSample(
     double JobsPerSecond, double ClientTripsPerJob, double ServerTransactionsPerJob, double RowsPerClaim, double RowsPerCompletion,
     double ClientCpuPerJob, double ServerCpuPerJob, double ClientCores, double ServerCores, double P50, double P99, long Deadlocks, long RowsLeft);
 
-/// <summary>A kind of run: pre-filled, live (the producer flat out), or paced at a rate (latency jobs).</summary>
-internal readonly record struct PgMode(string Kind, int Rate)
-{
-    public static readonly PgMode Prefilled = new("pre-filled", 0), Live = new("live", 0);
-
-    public bool IsLive => Kind != "pre-filled";
-
-    public bool IsPaced => Rate > 0;
-
-    public override string ToString() => IsPaced ? $"paced {Rate:N0}/s" : Kind;
-}
-
 /// <summary>
 /// The PostgreSQL rows: the bare Npgsql loop (the limit) and TaskTempest on TempestPostgreSqlQueue on the server
 /// <c>TASKTEMPEST_POSTGRES</c> names, with fsync on and off (toggled with ALTER SYSTEM and restored at the end),
@@ -43,8 +31,8 @@ internal static class PgBench
         await MigrateAsync(server, [.. contenders.Select(c => c.Schema), PgProducer.WarmSchema]);
         PrintMethod(server, contenders, jobs, rounds, latencySeconds, command);
 
-        var samples = new Dictionary<(bool Fsync, PgMode Mode, PgContender Contender), List<PgSample>>();
-        void Add(bool fsync, PgMode mode, PgContender contender, PgSample sample)
+        var samples = new Dictionary<(bool Fsync, RunMode Mode, PgContender Contender), List<PgSample>>();
+        void Add(bool fsync, RunMode mode, PgContender contender, PgSample sample)
         {
             if (!samples.TryGetValue((fsync, mode, contender), out var list)) samples[(fsync, mode, contender)] = list = [];
             list.Add(sample);
@@ -66,13 +54,13 @@ internal static class PgBench
                 foreach (var contender in contenders)
                 {
                     var watch = Stopwatch.StartNew();
-                    await MeasureAsync(server, contender, PgMode.Prefilled, warmJobs);
-                    await MeasureAsync(server, contender, PgMode.Live, warmJobs);
+                    await MeasureAsync(server, contender, RunMode.Prefilled, warmJobs);
+                    await MeasureAsync(server, contender, RunMode.Live, warmJobs);
                     Console.WriteLine($"  warm-up (not measured): {contender.Name}, {warmJobs:N0} jobs pre-filled and live, {watch.Elapsed.TotalSeconds:0.0} s");
                 }
                 for (int round = 1; round <= rounds; round++)
                 {
-                    foreach (var mode in new[] { PgMode.Prefilled, PgMode.Live })
+                    foreach (var mode in new[] { RunMode.Prefilled, RunMode.Live })
                     {
                         var line = new StringBuilder($"  round {round}/{rounds} {mode,-12}");
                         foreach (var contender in contenders)
@@ -86,9 +74,9 @@ internal static class PgBench
                 }
                 // Half the TaskTempest contender's measured maximum: its live median (the most it sustained with a producer
                 // process submitting on the same two cores), rounded down to 100 jobs/s.
-                double maximum = Measurement.Median(samples[(fsync, PgMode.Live, contenders[1])].Select(s => s.JobsPerSecond));
+                double maximum = Measurement.Median(samples[(fsync, RunMode.Live, contenders[1])].Select(s => s.JobsPerSecond));
                 int half = Math.Max(100, (int)(maximum / 2 / 100) * 100);
-                PgMode[] paced = [new("paced", FixedRate), new("paced", half)];
+                RunMode[] paced = [new("paced", FixedRate), new("paced", half)];
                 for (int round = 1; round <= rounds; round++)
                 {
                     foreach (var mode in paced)
@@ -127,7 +115,7 @@ internal static class PgBench
     /// every job has run and its row is deleted; then the workers stop, their pool and the producer's close, and the
     /// server's transaction count is read once their backends have exited (a backend flushes its statistics then).
     /// </summary>
-    private static async Task<PgSample> MeasureAsync(PgServer server, PgContender contender, PgMode mode, int jobs)
+    private static async Task<PgSample> MeasureAsync(PgServer server, PgContender contender, RunMode mode, int jobs)
     {
         string schema = contender.Schema;
         await server.TruncateAsync(schema);
@@ -141,7 +129,8 @@ internal static class PgBench
             await PgProducer.FillAsync(server.ConnectionString, schema, jobs);
             await server.WaitForBackendsGoneAsync(PgProducer.FillApplication);
         }
-        using var producer = mode.IsLive ? await ProducerProcess.StartAsync(contender.ProducerKind, schema, jobs, ProducerBatch, mode.Rate) : null;
+        using var producer = mode.IsLive ? await HarnessChild.StartAsync(HarnessChild.Harness("pg-produce", contender.ProducerKind, schema,
+            jobs.ToString(CultureInfo.InvariantCulture), ProducerBatch.ToString(CultureInfo.InvariantCulture), mode.Rate.ToString(CultureInfo.InvariantCulture)), "the producer") : null;
         if (producer is not null) await server.WaitForBackendsGoneAsync(PgProducer.WarmApplication);
 
         var dataSource = PgProducer.DataSource(server.ConnectionString, Workers);
@@ -175,7 +164,12 @@ internal static class PgBench
             var serverUsed = server.Cpu() - serverCpu;
             roundTrips = trips.Count - roundTrips;
 
-            var report = producer is not null ? await producer.DoneAsync() : default;
+            var report = default(ChildReport);
+            if (producer is not null)
+            {
+                report = await producer.DoneAsync();
+                await producer.ExitAsync();
+            }
             await workers.StopAsync();
             await dataSource.DisposeAsync();
             closed = true;
@@ -221,7 +215,7 @@ internal static class PgBench
         var target = new NpgsqlConnectionStringBuilder(server.ConnectionString);
         Console.WriteLine("# TaskTempest on PostgreSQL against a bare Npgsql loop running the same statements");
         Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {RuntimeInformation.FrameworkDescription}, {RuntimeInformation.OSDescription}; " +
-                          $"load average at the start: {LoadAverage()} (shared with other work: rounds are interleaved, medians reported)");
+                          $"load average at the start: {Measurement.LoadAverage()} (shared with other work: rounds are interleaved, medians reported)");
         Console.WriteLine($"server: PostgreSQL {server.Version} at {target.Host}:{target.Port}, database {server.Database}, on this machine: " +
                           $"{(server.SeesServerCpu ? "yes (its processes' CPU read from /proc)" : "no (server CPU not measured)")}; {server.Settings}");
         Console.WriteLine($"reproduce: {command}");
@@ -265,13 +259,13 @@ internal static class PgBench
                           $"completion {Same(bare.Complete, queue.Complete)}, insert {Same(bare.Insert, queue.Insert)}");
     }
 
-    private static void PrintResults(PgContender[] contenders, Dictionary<(bool Fsync, PgMode Mode, PgContender Contender), List<PgSample>> samples)
+    private static void PrintResults(PgContender[] contenders, Dictionary<(bool Fsync, RunMode Mode, PgContender Contender), List<PgSample>> samples)
     {
         double M(List<PgSample> list, Func<PgSample, double> pick) => Measurement.Median(list.Select(pick));
         string F(double value, string format) => double.IsNaN(value) ? "n/a" : value.ToString(format, CultureInfo.InvariantCulture);
 
         Console.WriteLine();
-        Console.WriteLine($"load average at the end: {LoadAverage()}");
+        Console.WriteLine($"load average at the end: {Measurement.LoadAverage()}");
         Console.WriteLine("spread over the rounds (min - max jobs/s):");
         foreach (var ((fsync, mode, contender), list) in samples)
             Console.WriteLine($"  fsync {(fsync ? "on " : "off")} {mode,-14} {contender.Name,-40} {list.Min(s => s.JobsPerSecond),10:N0} - {list.Max(s => s.JobsPerSecond),10:N0}");
@@ -290,27 +284,15 @@ internal static class PgBench
         }
 
         Console.WriteLine();
-        double Rate(bool fsync, PgMode mode, PgContender c) => samples.TryGetValue((fsync, mode, c), out var l) ? M(l, s => s.JobsPerSecond) : double.NaN;
+        double Rate(bool fsync, RunMode mode, PgContender c) => samples.TryGetValue((fsync, mode, c), out var l) ? M(l, s => s.JobsPerSecond) : double.NaN;
         foreach (bool fsync in new[] { true, false })
         {
-            var ratios = new[] { PgMode.Prefilled, PgMode.Live }.Select(m => (Mode: m, Ratio: Rate(fsync, m, contenders[1]) / Rate(fsync, m, contenders[0]))).ToList();
+            var ratios = new[] { RunMode.Prefilled, RunMode.Live }.Select(m => (Mode: m, Ratio: Rate(fsync, m, contenders[1]) / Rate(fsync, m, contenders[0]))).ToList();
             Console.WriteLine($"gate, fsync {(fsync ? "on" : "off")}: at least 0.70 of the bare loop: " +
                               string.Join(", ", ratios.Select(r => $"{r.Mode} {F(r.Ratio, "0.00")}")) + (ratios.All(r => r.Ratio >= 0.7) ? ": met" : ": not met"));
         }
-        double best = Math.Max(Rate(false, PgMode.Prefilled, contenders[1]), Rate(false, PgMode.Live, contenders[1]));
+        double best = Math.Max(Rate(false, RunMode.Prefilled, contenders[1]), Rate(false, RunMode.Live, contenders[1]));
         Console.WriteLine($"aim: 40,000 jobs/s with fsync off, client and server sharing these {Environment.ProcessorCount} cores: TaskTempest {best:N0} (its better median of pre-filled and live)" +
                           (best >= 40_000 ? ": reached" : ": not reached"));
-    }
-
-    private static string LoadAverage()
-    {
-        try
-        {
-            return string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
-        }
-        catch (IOException)
-        {
-            return "unknown";
-        }
     }
 }

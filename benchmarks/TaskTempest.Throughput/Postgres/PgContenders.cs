@@ -100,7 +100,7 @@ internal sealed class BareLoop(int slots, int claimMax, int completeMax)
                     // Only now is the claim committed: a completion sent before would not see the row as leased.
                     foreach (var (id, token, body) in rows)
                     {
-                        if (body is not null) Latencies.Current.Record(DateTime.UtcNow.Ticks - StampOf(body));
+                        if (body is not null) Latencies.Current.Record(DateTime.UtcNow.Ticks - Stamped.StampOf(body));
                         _finished.Writer.TryWrite((id, token));
                     }
                     int got = rows.Count;
@@ -185,15 +185,6 @@ internal sealed class BareLoop(int slots, int claimMax, int completeMax)
             await Task.WhenAll(_claimer, _completer, _listener);
         }
     }
-
-    /// <summary>The stamp of a latency job's text, <c>["id","Stamped",ticks]</c>: its last number.</summary>
-    private static long StampOf(string body)
-    {
-        var text = body.AsSpan();
-        int end = text.LastIndexOf(']');
-        int start = text[..end].LastIndexOf(',') + 1;
-        return long.Parse(text[start..end], NumberStyles.Integer, CultureInfo.InvariantCulture);
-    }
 }
 
 /// <summary>
@@ -247,46 +238,5 @@ internal sealed class QueueEngine()
             if (_recorded is not null) await _recorded;
             await queue.DisposeAsync();
         }
-    }
-}
-
-/// <summary>The producer process of a live run: the harness started again in <c>pg-produce</c> mode (see <see cref="PgProducer"/>).</summary>
-internal sealed class ProducerProcess : IDisposable
-{
-    private readonly Process _process;
-
-    private ProducerProcess(Process process) => _process = process;
-
-    public static async Task<ProducerProcess> StartAsync(string kind, string schema, int jobs, int batch, int rate)
-    {
-        string host = Environment.ProcessPath ?? throw new InvalidOperationException("no process path");
-        var start = new ProcessStartInfo(host) { UseShellExecute = false, RedirectStandardInput = true, RedirectStandardOutput = true };
-        if (Path.GetFileNameWithoutExtension(host) == "dotnet") start.ArgumentList.Add(typeof(ProducerProcess).Assembly.Location);
-        foreach (var arg in new[] { "pg-produce", kind, schema, jobs.ToString(CultureInfo.InvariantCulture), batch.ToString(CultureInfo.InvariantCulture), rate.ToString(CultureInfo.InvariantCulture) })
-            start.ArgumentList.Add(arg);
-        var process = Process.Start(start) ?? throw new InvalidOperationException("the producer did not start");
-        var producer = new ProducerProcess(process);
-        string? line = await process.StandardOutput.ReadLineAsync();
-        if (line != "ready") throw new InvalidOperationException($"the producer said '{line}' instead of ready (exit: {(process.HasExited ? process.ExitCode : "running")})");
-        return producer;
-    }
-
-    public void Go()
-    {
-        _process.StandardInput.WriteLine("go");
-        _process.StandardInput.Flush();
-    }
-
-    public async Task<PgProducer.Report> DoneAsync()
-    {
-        string? line = await _process.StandardOutput.ReadLineAsync();
-        await _process.WaitForExitAsync();
-        return PgProducer.Report.Parse(line ?? throw new InvalidOperationException($"the producer ended ({_process.ExitCode}) without its report"));
-    }
-
-    public void Dispose()
-    {
-        if (!_process.HasExited) _process.Kill();
-        _process.Dispose();
     }
 }

@@ -14,7 +14,7 @@ namespace TaskTempest.Throughput.Postgres;
 /// other, as fast as they go. Rate above 0: latency jobs stamped with their submit time, a flush every 10 ms of
 /// the jobs due by then at that rate (a late flush sends more, so the offered load holds). It warms up on its own
 /// schema and pool first (closed before it says <c>ready</c>, so their transactions are counted before the harness
-/// reads the server's), waits for <c>go</c> on its input, and ends with one line: <see cref="Report"/>.
+/// reads the server's), waits for <c>go</c> on its input, and ends with one line: a <see cref="ChildReport"/>.
 /// </summary>
 internal static class PgProducer
 {
@@ -22,20 +22,6 @@ internal static class PgProducer
     public const string WarmApplication = "tt-bench-producer-warm";
     public const string FillApplication = "tt-bench-fill";
     public const string WarmSchema = "bench_warm";
-
-    /// <summary>What the producer did between <c>go</c> and its last flush.</summary>
-    public readonly record struct Report(long Submitted, double CpuMilliseconds, long RoundTrips, double ElapsedMilliseconds)
-    {
-        public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"done {Submitted} {CpuMilliseconds} {RoundTrips} {ElapsedMilliseconds}");
-
-        public static Report Parse(string line)
-        {
-            var f = line.Split(' ');
-            if (f is not ["done", _, _, _, _]) throw new FormatException($"not a producer report: '{line}'");
-            return new Report(long.Parse(f[1], CultureInfo.InvariantCulture), double.Parse(f[2], CultureInfo.InvariantCulture),
-                long.Parse(f[3], CultureInfo.InvariantCulture), double.Parse(f[4], CultureInfo.InvariantCulture));
-        }
-    }
 
     public static async Task<int> RunAsync(string kind, string schema, int jobs, int batch, int rate)
     {
@@ -97,7 +83,7 @@ internal static class PgProducer
         var elapsed = clock.Elapsed;
         await submitter.FinishAsync();
         self.Refresh();
-        Console.WriteLine(new Report(submitted, (self.TotalProcessorTime - cpu).TotalMilliseconds, trips.Count - trips0, elapsed.TotalMilliseconds));
+        Console.WriteLine(new ChildReport(submitted, (self.TotalProcessorTime - cpu).TotalMilliseconds, trips.Count - trips0, elapsed.TotalMilliseconds));
         return 0;
     }
 

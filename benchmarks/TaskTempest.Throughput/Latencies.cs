@@ -1,4 +1,4 @@
-namespace TaskTempest.Throughput.Postgres;
+namespace TaskTempest.Throughput;
 
 /// <summary>
 /// Submit-to-start latencies in a fixed array of log-linear buckets (HdrHistogram's layout, 32 sub-buckets per power
