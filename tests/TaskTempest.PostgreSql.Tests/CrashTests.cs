@@ -16,21 +16,12 @@ namespace TaskTempest.PostgreSql.Tests;
 /// </summary>
 public sealed class CrashTests(PostgresDatabase<CrashTests> database, ITestOutputHelper output) : IClassFixture<PostgresDatabase<CrashTests>>
 {
-    private static readonly TimeSpan BuildBound = TimeSpan.FromMinutes(5);
     private static readonly TimeSpan DrillBound = TimeSpan.FromMinutes(3);
 
     [Fact]
     public async Task Two_workers_lose_no_job_when_one_is_SIGKILLed_three_times()
     {
-        // Release, into an artifacts folder of its own under this test's output: it never touches the Debug build under
-        // test, and a second run builds incrementally.
-        string artifacts = Path.Combine(AppContext.BaseDirectory, "crash-sample");
-        var build = await ChildProcess.RunAsync(RepositoryPaths.DotnetHost,
-            ["build", Path.Combine(RepositoryPaths.Root, "samples", "PostgreSqlTempest", "PostgreSqlTempest.csproj"), "-c", "Release",
-             "--artifacts-path", artifacts, "-nodeReuse:false", "--disable-build-servers"],
-            RepositoryPaths.Root, BuildBound);
-        Assert.True(build.ExitCode == 0, "the sample's Release build failed:\n" + build.Output);
-        string worker = Path.Combine(artifacts, "bin", "PostgreSqlTempest", "release", "PostgreSqlTempest.dll");
+        string worker = await CrashTestSteps.BuildSampleAsync("PostgreSqlTempest");
 
         int[] killAt = [1_000, 2_500, 4_000];
         var settings = new CrashDrillSettings(database.ConnectionString, "crash", RepositoryPaths.DotnetHost, worker, 5_000, killAt)
@@ -42,25 +33,6 @@ public sealed class CrashTests(PostgresDatabase<CrashTests> database, ITestOutpu
         var report = await PostgresCrashDrill.RunAsync(settings, output.WriteLine);
         foreach (var line in report.Lines()) output.WriteLine(line);
 
-        Assert.Equal(3, report.Kills.Count);
-        for (int i = 0; i < killAt.Length; i++)
-        {
-            var kill = report.Kills[i];
-            // At or after its point, and while jobs still ran: a loaded machine (the suite's classes run in parallel) can put
-            // a kill a thousand completions late, and the next kill then follows it.
-            Assert.InRange(kill.CompletionsAtKill, Math.Max(killAt[i], i > 0 ? report.Kills[i - 1].CompletionsAtKill + 1 : 0), settings.Jobs - 1);
-            Assert.Equal(137, kill.ExitCode); // 128 + SIGKILL: Process.Kill() sent SIGKILL, no graceful stop
-            Assert.True(kill.Held > 0, $"kill {i + 1} found no job leased to the dead worker");
-            Assert.True(kill.RecoverySeconds is not null, $"the jobs held at kill {i + 1} never all completed");
-        }
-        Assert.Equal(0, report.MissingNumbers);
-        Assert.Equal(settings.Jobs, report.DistinctCompleted);
-        Assert.Equal(0, report.DeadLetters);
-        Assert.Equal(0, report.RowsLeft);
-        Assert.Equal([0, 0], report.ExitCodes);
-        // A surviving worker loses no lease to a kill, and its heartbeat and outcome flush never fail (they once deadlocked).
-        Assert.Equal(0, report.LeaseLostWarnings);
-        Assert.Equal(0, report.ErrorLines);
-        Directory.Delete(report.Logs, recursive: true); // kept when an assertion fails, for a look at the workers' logs
+        CrashTestSteps.AssertNothingLost(report);
     }
 }
