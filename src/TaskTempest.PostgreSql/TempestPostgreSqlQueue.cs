@@ -34,7 +34,7 @@ public sealed partial class TempestPostgreSqlQueue : ILeasingTempestQueue, ICoun
     private Task? _migration;
     private readonly CancellationTokenSource _disposed = new();
     // Waiting claims of this process: woken by its own enqueues at once, by everything else at the next poll.
-    private TaskCompletionSource _enqueued = NewSignal();
+    private readonly ClaimWaits _claimWaits;
 
     /// <summary>A queue on <paramref name="dataSource"/> (its connections; the queue does not dispose it).</summary>
     public TempestPostgreSqlQueue(NpgsqlDataSource dataSource, TempestPostgreSqlOptions? options = null)
@@ -46,6 +46,7 @@ public sealed partial class TempestPostgreSqlQueue : ILeasingTempestQueue, ICoun
         _s = _options.Schema;
         _logger = (_options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger("TaskTempest.PostgreSql");
         _throttle = new WakeThrottle(_options.TimeProvider, NotifyInterval, () => { if (!_disposed.IsCancellationRequested) _ = NotifyAsync(); });
+        _claimWaits = new ClaimWaits(_options.TimeProvider, _options.PollInterval);
     }
 
     /// <summary>The settings it was made with.</summary>
@@ -180,12 +181,7 @@ public sealed partial class TempestPostgreSqlQueue : ILeasingTempestQueue, ICoun
 
     private static NpgsqlParameter Value<T>(T value) => new NpgsqlParameter<T> { TypedValue = value };
 
-    private void Wake() => Interlocked.Exchange(ref _enqueued, NewSignal()).TrySetResult();
-
-    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-    private static readonly TimeSpan FirstLinger = TimeSpan.FromMilliseconds(5), LastLinger = TimeSpan.FromMilliseconds(80);
-    private bool _flowing; // the last claim found jobs: the next empty one lingers
+    private void Wake() => _claimWaits.Wake();
 
     // ------------------------------------------------------------------ claim
 
@@ -212,43 +208,8 @@ public sealed partial class TempestPostgreSqlQueue : ILeasingTempestQueue, ICoun
         ArgumentNullException.ThrowIfNull(worker);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxCount, 1);
         await EnsureMigratedAsync(cancellationToken).ConfigureAwait(false);
-        // Under a steady flow an empty claim is a gap between two submits, and the next NOTIFY may be up to an interval
-        // away (NotifyInterval): after a claim that found jobs, an empty one looks again soon (5 ms, doubling up to
-        // 80 ms, five cheap probes of the index) before it waits for a notice or the poll.
-        var linger = Volatile.Read(ref _flowing) ? FirstLinger : TimeSpan.Zero;
-        while (true)
-        {
-            var signal = Volatile.Read(ref _enqueued);
-            var claimed = await TryClaimAsync(worker.Id, maxCount, cancellationToken).ConfigureAwait(false);
-            if (claimed.Count > 0)
-            {
-                Volatile.Write(ref _flowing, true);
-                return claimed;
-            }
-            EnsureListening();
-            TimeSpan poll;
-            if (linger > TimeSpan.Zero && linger <= LastLinger)
-            {
-                poll = linger;
-                linger *= 2;
-            }
-            else
-            {
-                Volatile.Write(ref _flowing, false);
-                poll = _options.PollInterval * (1 + Random.Shared.NextDouble() / 5);
-            }
-            using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _disposed.Token);
-            try
-            {
-                await Task.WhenAny(signal.Task, Task.Delay(poll, _options.TimeProvider, wait.Token)).ConfigureAwait(false);
-            }
-            finally
-            {
-                wait.Cancel(); // ends the delay's timer when the signal came first
-            }
-            cancellationToken.ThrowIfCancellationRequested();
-            ObjectDisposedException.ThrowIf(_disposed.IsCancellationRequested, this);
-        }
+        return await _claimWaits.ClaimAsync(token => TryClaimAsync(worker.Id, maxCount, token), EnsureListening, this, _disposed.Token,
+            cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<List<TempestMessage>> TryClaimAsync(string owner, int maxCount, CancellationToken cancellationToken)

@@ -32,7 +32,7 @@ public sealed partial class TempestRedisQueue : ILeasingTempestQueue, ICountingT
     private readonly WakeThrottle _throttle;
     private readonly CancellationTokenSource _disposed = new();
     // Waiting claims of this process: woken by its own enqueues at once, by other processes' through pub/sub.
-    private TaskCompletionSource _enqueued = NewSignal();
+    private readonly ClaimWaits _claimWaits;
 
     private TempestRedisQueue(IConnectionMultiplexer redis, TempestRedisOptions options)
     {
@@ -43,6 +43,7 @@ public sealed partial class TempestRedisQueue : ILeasingTempestQueue, ICountingT
         _keys = [_prefix];
         _logger = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger("TaskTempest.Redis");
         _throttle = new WakeThrottle(options.TimeProvider, WakeInterval, () => _ = PublishWakeAsync());
+        _claimWaits = new ClaimWaits(options.TimeProvider, options.PollInterval);
     }
 
     /// <summary>
@@ -156,12 +157,7 @@ public sealed partial class TempestRedisQueue : ILeasingTempestQueue, ICountingT
         values[at + 14] = envelope?.TraceParent ?? "";
     }
 
-    private void Wake() => Interlocked.Exchange(ref _enqueued, NewSignal()).TrySetResult();
-
-    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-    private static readonly TimeSpan FirstLinger = TimeSpan.FromMilliseconds(5), LastLinger = TimeSpan.FromMilliseconds(80);
-    private bool _flowing; // the last claim found jobs: the next empty one lingers
+    private void Wake() => _claimWaits.Wake();
 
     // ------------------------------------------------------------------ claim
 
@@ -187,43 +183,8 @@ public sealed partial class TempestRedisQueue : ILeasingTempestQueue, ICountingT
     {
         ArgumentNullException.ThrowIfNull(worker);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxCount, 1);
-        // As on PostgreSQL: under a steady flow an empty claim is a gap between two submits, and the next (throttled)
-        // wake-up may be up to an interval away, so after a claim that found jobs an empty one looks again soon.
-        var linger = Volatile.Read(ref _flowing) ? FirstLinger : TimeSpan.Zero;
-        while (true)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            var signal = Volatile.Read(ref _enqueued);
-            var claimed = await TryClaimAsync(worker.Id, maxCount).WaitAsync(cancellationToken).ConfigureAwait(false);
-            if (claimed.Count > 0)
-            {
-                Volatile.Write(ref _flowing, true);
-                return claimed;
-            }
-            EnsureSubscribed();
-            TimeSpan poll;
-            if (linger > TimeSpan.Zero && linger <= LastLinger)
-            {
-                poll = linger;
-                linger *= 2;
-            }
-            else
-            {
-                Volatile.Write(ref _flowing, false);
-                poll = _options.PollInterval * (1 + Random.Shared.NextDouble() / 5);
-            }
-            using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _disposed.Token);
-            try
-            {
-                await Task.WhenAny(signal.Task, Task.Delay(poll, _options.TimeProvider, wait.Token)).ConfigureAwait(false);
-            }
-            finally
-            {
-                wait.Cancel(); // ends the delay's timer when the signal came first
-            }
-            cancellationToken.ThrowIfCancellationRequested();
-            ObjectDisposedException.ThrowIf(_disposed.IsCancellationRequested, this);
-        }
+        return await _claimWaits.ClaimAsync(token => TryClaimAsync(worker.Id, maxCount).WaitAsync(token), EnsureSubscribed, this, _disposed.Token,
+            cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<List<TempestMessage>> TryClaimAsync(string owner, int maxCount)
