@@ -186,13 +186,30 @@ public sealed partial class TempestRedisQueue : ITempestQueueInspector
             return Encoding.UTF8.GetString(buffer.WrittenSpan);
         }
 
+        /// <summary>The record <see cref="Write"/> wrote, read field by field (a field it does not know is skipped).</summary>
         public static (TempestWorkerInfo Info, int Running) Read(string id, string json)
         {
-            using var doc = JsonDocument.Parse(json);
-            var e = doc.RootElement;
-            var info = new TempestWorkerInfo(id, e.GetProperty("engine").GetString() ?? "", e.GetProperty("host").GetString() ?? "",
-                e.GetProperty("pid").GetInt32(), e.GetProperty("slots").GetInt32(), FromMs(e.GetProperty("started").GetInt64()));
-            return (info, e.GetProperty("running").GetInt32());
+            var reader = new Utf8JsonReader(Encoding.UTF8.GetBytes(json));
+            string engine = "", host = "";
+            int pid = 0, slots = 0, running = 0;
+            long started = 0;
+            reader.Read(); // the object's start
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                string name = reader.GetString()!;
+                reader.Read();
+                switch (name)
+                {
+                    case "engine": engine = reader.GetString() ?? ""; break;
+                    case "host": host = reader.GetString() ?? ""; break;
+                    case "pid": pid = reader.GetInt32(); break;
+                    case "slots": slots = reader.GetInt32(); break;
+                    case "started": started = reader.GetInt64(); break;
+                    case "running": running = reader.GetInt32(); break;
+                    default: reader.Skip(); break;
+                }
+            }
+            return (new TempestWorkerInfo(id, engine, host, pid, slots, FromMs(started)), running);
         }
     }
 }
