@@ -195,9 +195,9 @@ public abstract partial class TempestQueueConformance : IAsyncLifetime
     // ------------------------------------------------------------------ taking
 
     /// <summary>
-    /// Takes up to <paramref name="maxCount"/> messages as an engine does: <see cref="ILeasingTempestQueue.ClaimAsync"/>
+    /// Takes up to <paramref name="maxCount"/> messages as an engine does: <see cref="ILeasingTempestQueue.ClaimAsync(TempestWorkerInfo, int, CancellationToken)"/>
     /// for <paramref name="worker"/> (<see cref="DefaultWorker"/> when null) on a leasing queue,
-    /// <see cref="ITempestQueue.DequeueBatchAsync"/> elsewhere. Fails the case when nothing comes within
+    /// <see cref="ITempestQueue.DequeueBatchAsync(int, CancellationToken)"/> elsewhere. Fails the case when nothing comes within
     /// <see cref="DeliveryTimeout"/>, and when more than <paramref name="maxCount"/> come. A queue that cannot wait is
     /// asked again every 10 ms, as the engine's poll interval would.
     /// </summary>

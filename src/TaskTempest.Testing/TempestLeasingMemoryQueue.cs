@@ -28,7 +28,7 @@ namespace TaskTempest.Testing;
 /// </remarks>
 public sealed class TempestLeasingMemoryQueue : ILeasingTempestQueue, ICountingTempestQueue, ITempestQueueInspector
 {
-    /// <summary>The lease owner of deliveries taken through <see cref="DequeueAsync"/> and <see cref="DequeueBatchAsync"/>.</summary>
+    /// <summary>The lease owner of deliveries taken through <see cref="DequeueAsync"/> and <see cref="DequeueBatchAsync(int, CancellationToken)"/>.</summary>
     public const string AnonymousOwner = "(dequeue)";
 
     // Timers: at least this long, since the system timer cuts a due time to whole milliseconds and would fire

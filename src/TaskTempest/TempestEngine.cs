@@ -65,63 +65,123 @@ public abstract class TempestEngine
         }
     }
 
+    /// <summary>The recurring schedules this engine ticks while it runs (generated ones are added when <c>Run</c> starts).</summary>
+    internal TempestSchedules Schedules { get; } = new();
+
     /// <summary>Whether <c>Run</c> is in progress.</summary>
     public bool IsRunning => Volatile.Read(ref _run) is not null;
 
     // ------------------------------------------------------------------ submit
 
     /// <summary>Assigns the message its id and enqueues it. Generated <c>Submit{Task}</c> methods call this.</summary>
-    /// <returns>The message id.</returns>
+    /// <returns>The message id (for a duplicate of a unique job: the holder's).</returns>
     [EditorBrowsable(EditorBrowsableState.Never)]
-    protected string Submit(TempestMessage message) => Submit(message, default);
+    protected TempestSubmitResult Submit(TempestMessage message) => Submit(message, default);
 
     /// <summary>Assigns the message its id and enqueues it without blocking. Generated <c>Submit{Task}Async</c> methods call this.</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
-    protected ValueTask<string> SubmitAsync(TempestMessage message, CancellationToken cancellationToken) =>
+    protected ValueTask<TempestSubmitResult> SubmitAsync(TempestMessage message, CancellationToken cancellationToken) =>
         SubmitAsync(message, default, cancellationToken);
 
     /// <summary>A submit with <paramref name="options"/> (the engine's own submits pass the default), blocking only
     /// when the queue does not take the message at once.</summary>
-    internal string Submit(TempestMessage message, in TempestSubmitOptions options)
+    internal TempestSubmitResult Submit(TempestMessage message, in TempestSubmitOptions options)
     {
         string id = AssignId(message);
-        var enqueued = Enqueue(message, options, CancellationToken.None);
-        if (enqueued.IsCompletedSuccessfully) enqueued.GetAwaiter().GetResult(); // consumed, as a pooled source needs
-        else enqueued.AsTask().GetAwaiter().GetResult();
-        return id;
+        if (options.IsDefault && !message.HasSubmitDefaults)
+        {
+            // The plain submit: no envelope to set, no duplicate to report.
+            var enqueued = Queue.EnqueueAsync(message, CancellationToken.None);
+            if (enqueued.IsCompletedSuccessfully) enqueued.GetAwaiter().GetResult(); // consumed, as a pooled source needs
+            else enqueued.AsTask().GetAwaiter().GetResult();
+            return new TempestSubmitResult(id, false);
+        }
+        var holder = Enqueue(message, options, CancellationToken.None);
+        string? holderId = holder.IsCompletedSuccessfully ? holder.Result : holder.AsTask().GetAwaiter().GetResult();
+        return holderId is null ? new TempestSubmitResult(id, false) : new TempestSubmitResult(holderId, true);
     }
 
-    internal async ValueTask<string> SubmitAsync(TempestMessage message, TempestSubmitOptions options, CancellationToken cancellationToken)
+    internal async ValueTask<TempestSubmitResult> SubmitAsync(TempestMessage message, TempestSubmitOptions options, CancellationToken cancellationToken)
     {
         string id = AssignId(message);
-        await Enqueue(message, options, cancellationToken).ConfigureAwait(false);
-        return id;
+        if (options.IsDefault && !message.HasSubmitDefaults)
+        {
+            await Queue.EnqueueAsync(message, cancellationToken).ConfigureAwait(false);
+            return new TempestSubmitResult(id, false);
+        }
+        string? holderId = await Enqueue(message, options, cancellationToken).ConfigureAwait(false);
+        return holderId is null ? new TempestSubmitResult(id, false) : new TempestSubmitResult(holderId, true);
     }
 
     /// <summary>
-    /// The one enqueue seam: every submit passes here, typed or delayed, batched or sent to a package's target. A
-    /// delay becomes the envelope's run-at on the engine's clock, refused at once (and nothing queued) where the
-    /// queue cannot delay, so that a job never runs early; a batch keeps the job until its flush.
+    /// The one enqueue seam of a submit with options or task defaults: typed or delayed, batched or sent to a package's
+    /// target. It sets the envelope: the named queue, the priority and the unique key (the submit's over the task's), and
+    /// a delay as the run-at on the engine's clock. What the queue cannot keep (a delay, a key, a named queue) is refused
+    /// at once and nothing queued, so that a job never runs early, twice, or from the wrong queue. A batch keeps the job
+    /// until its flush. Returns the holder's id when the queue found a job holding the key (nothing was queued).
     /// </summary>
-    private ValueTask Enqueue(TempestMessage message, in TempestSubmitOptions options, CancellationToken cancellationToken)
+    private ValueTask<string?> Enqueue(TempestMessage message, in TempestSubmitOptions options, CancellationToken cancellationToken)
     {
         var queue = Queue; // first: it fixes the clock that a delay is read on
-        if (options.IsDefault) return queue.EnqueueAsync(message, cancellationToken);
+        var target = options.Batch is { } batching ? batching.Target : options.Target;
+        var features = target?.Features ?? queue.Features;
+        object receiver = target ?? (object)queue;
+
+        string? queueName = options.Queue ?? message.DefaultQueue;
+        if (queueName is not null && queueName != TempestQueueNames.Default)
+        {
+            if ((features & TempestQueueFeatures.NamedQueues) == 0)
+                throw new NotSupportedException(
+                    $"The queue {receiver.GetType().Name} keeps one queue, so {message.TaskName} was not submitted to '{queueName}': use a queue whose Features include NamedQueues (the memory, PostgreSQL and Redis queues have them).");
+            (message.Envelope ??= new TempestEnvelope()).Queue = queueName;
+        }
+        int priority = options.Priority ?? message.DefaultPriority;
+        if (priority != 0) (message.Envelope ??= new TempestEnvelope()).Priority = priority;
+
+        string? uniqueKey = options.UniqueKey is { } given ? TempestUniqueKeys.Compose(message.TaskName, given) : TempestWire.UniqueKeyOf(message);
+        if (uniqueKey is not null)
+        {
+            var scope = options.UniqueScope ?? message.DefaultUniqueScope;
+            if (scope == TempestUniqueScope.None) scope = TempestUniqueScope.QueuedOrRunning;
+            var period = scope == TempestUniqueScope.Period ? options.UniqueFor ?? message.DefaultUniqueFor : null;
+            TempestUniqueKeys.ValidateScope(scope, period);
+            if ((features & TempestQueueFeatures.UniqueKeys) == 0)
+                throw new NotSupportedException(
+                    $"The queue {receiver.GetType().Name} cannot keep a job unique, so {message.TaskName} was not submitted: use a queue whose Features include UniqueKeys (the memory, PostgreSQL and Redis queues have them).");
+            var envelope = message.Envelope ??= new TempestEnvelope();
+            envelope.UniqueKey = uniqueKey;
+            envelope.UniqueScope = scope;
+            envelope.UniqueFor = period;
+        }
+
         if (options.RunAtFrom(Options.TimeProvider) is { } runAt)
         {
-            var target = options.Batch is { } batching ? batching.Target : options.Target;
-            var features = target?.Features ?? queue.Features;
             if ((features & TempestQueueFeatures.Delays) == 0)
                 throw new NotSupportedException(
-                    $"The queue {(target ?? (object)queue).GetType().Name} cannot delay a job, so {message.TaskName} was not submitted: use a queue whose Features include Delays (TempestMemoryQueue has them).");
+                    $"The queue {receiver.GetType().Name} cannot delay a job, so {message.TaskName} was not submitted: use a queue whose Features include Delays (TempestMemoryQueue has them).");
             (message.Envelope ??= new TempestEnvelope()).RunAt = runAt;
         }
         if (options.Batch is { } batch)
         {
-            batch.Add(message);
+            batch.Add(message); // a duplicate in a batch is skipped by the queue at the flush
             return default;
         }
-        return options.Target is { } other ? other.EnqueueAsync(message, cancellationToken) : queue.EnqueueAsync(message, cancellationToken);
+        if (uniqueKey is not null)
+            return options.Target is { } uniqueTarget ? uniqueTarget.EnqueueUniqueAsync(message, cancellationToken) : queue.EnqueueUniqueAsync(message, cancellationToken);
+        return NoHolder(options.Target is { } other ? other.EnqueueAsync(message, cancellationToken) : queue.EnqueueAsync(message, cancellationToken));
+    }
+
+    private static ValueTask<string?> NoHolder(ValueTask enqueued)
+    {
+        if (!enqueued.IsCompletedSuccessfully) return Awaited(enqueued);
+        enqueued.GetAwaiter().GetResult(); // consumed, as a pooled source needs
+        return default;
+
+        static async ValueTask<string?> Awaited(ValueTask pending)
+        {
+            await pending.ConfigureAwait(false);
+            return null;
+        }
     }
 
     /// <summary>A batch's flush: every message in one call to <paramref name="target"/> (null: the engine's queue).</summary>
@@ -231,6 +291,11 @@ public abstract class TempestEngine
     [EditorBrowsable(EditorBrowsableState.Never)]
     protected virtual void OnTaskFinished(TempestTaskEvent taskEvent) { }
 
+    /// <summary>Adds the schedules of the tasks' [Recurring] attributes (generated), unless one of the same name was added at run time.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    protected virtual void AddRecurringTasks() { }
+
+    internal void RaiseAddRecurringTasks() => AddRecurringTasks();
     internal void RaiseBeforeInitialize() => OnBeforeInitialize();
     internal void RaiseAfterInitialize(Microsoft.Extensions.Logging.ILogger mainLogger) => OnAfterInitialize(mainLogger);
     internal bool HasTaskHooksInternal => HasTaskHooks;

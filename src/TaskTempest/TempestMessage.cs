@@ -117,6 +117,25 @@ public abstract class TempestMessage
     [EditorBrowsable(EditorBrowsableState.Never)]
     protected internal abstract void WriteArguments(Utf8JsonWriter writer);
 
+    /// <summary>Whether the task sets any of the submit defaults below (so that a plain submit still sets no envelope otherwise).</summary>
+    protected internal virtual bool HasSubmitDefaults => false;
+
+    /// <summary>The task's named queue (<see cref="TempestTaskAttribute.Queue"/>); null: <c>default</c>.</summary>
+    protected internal virtual string? DefaultQueue => null;
+
+    /// <summary>The task's priority (<see cref="TempestTaskAttribute.Priority"/>).</summary>
+    protected internal virtual int DefaultPriority => 0;
+
+    /// <summary>The task's unique scope (<see cref="TempestTaskAttribute.Unique"/>), for its computed key or one given at submit.</summary>
+    protected internal virtual Queues.TempestUniqueScope DefaultUniqueScope => Queues.TempestUniqueScope.None;
+
+    /// <summary>The task's unique period (<see cref="TempestTaskAttribute.UniqueForSeconds"/>).</summary>
+    protected internal virtual TimeSpan? DefaultUniqueFor => null;
+
+    /// <summary>Writes the arguments that make the job's unique key, as JSON values, and returns true; false (writing
+    /// nothing) for a task without a computed key. The key is the task's wire name, a colon, and this JSON array.</summary>
+    protected internal virtual bool WriteUniqueArguments(Utf8JsonWriter writer) => false;
+
     /// <summary>The message in the wire format, e.g. <c>["k3f9a2c1x7q0m4bd","Adder",2,5]</c>.</summary>
     public string ToJson() => Wire.TempestWire.ToJson(this);
 

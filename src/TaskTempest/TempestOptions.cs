@@ -31,6 +31,17 @@ public sealed class TempestOptions
         }
     }
 
+    /// <summary>
+    /// The named queues this engine consumes, each with an optional concurrency limit and weight, in the order of
+    /// <see cref="QueueOrder"/>: <c>options.Queues.Add(new("critical")); options.Queues.Add(new("mail") { MaxConcurrency = 2 });</c>.
+    /// Empty (the default): the <c>default</c> queue alone. Read when <c>Run</c> starts; named queues other than
+    /// <c>default</c> need a queue with <see cref="TempestQueueFeatures.NamedQueues"/>.
+    /// </summary>
+    public IList<TempestNamedQueue> Queues { get; } = new List<TempestNamedQueue>();
+
+    /// <summary>How the engine orders <see cref="Queues"/> at each claim: strictly (the default) or by weight.</summary>
+    public TempestQueueOrder QueueOrder { get; set; }
+
     /// <summary>The folder relative log paths go under (the original's <c>root</c>). Default: the current directory.</summary>
     public string? Root { get; set; }
 

@@ -36,4 +36,33 @@ public sealed class TempestTaskAttribute : Attribute
 
     /// <summary>The name of the method that processes a job (the original's <c>process_method</c>). Default: <c>Process</c>.</summary>
     public string? ProcessMethod { get; set; }
+
+    /// <summary>The named queue this task's jobs go to (a submit may name another: <c>engine.ToQueue("x")</c>); null:
+    /// <c>default</c>. An engine consumes the queues of <c>TempestOptions.Queues</c>. 1 to 100 letters, digits,
+    /// '-', '_', '.' or ':'.</summary>
+    public string? Queue { get; set; }
+
+    /// <summary>The priority of this task's jobs within their queue (higher runs first); 0 by default.</summary>
+    public int Priority { get; set; }
+
+    /// <summary>
+    /// The <c>Process</c> parameters whose values make the job's unique key (<c>UniqueBy = ["customerId", "day"]</c>), so
+    /// that while a job with those values holds the key (within <see cref="Unique"/>), a second submit queues nothing and
+    /// returns the first one's id. <see cref="UniqueKeyAttribute"/> on the parameters says the same.
+    /// </summary>
+    public string[]? UniqueBy { get; set; }
+
+    /// <summary>How long a job's unique key keeps duplicates out. Set alone (without <see cref="UniqueBy"/> or
+    /// <see cref="UniqueKeyAttribute"/>), every argument makes the key. Default: <see cref="Queues.TempestUniqueScope.QueuedOrRunning"/>
+    /// once a key is chosen, none otherwise.</summary>
+    public Queues.TempestUniqueScope Unique { get; set; }
+
+    /// <summary>For <see cref="Queues.TempestUniqueScope.Period"/>: how many seconds from the submit the key holds.</summary>
+    public double UniqueForSeconds { get; set; }
+}
+
+/// <summary>Makes a <c>Process</c> parameter part of the job's unique key (as <see cref="TempestTaskAttribute.UniqueBy"/> does).</summary>
+[AttributeUsage(AttributeTargets.Parameter, Inherited = false, AllowMultiple = false)]
+public sealed class UniqueKeyAttribute : Attribute
+{
 }

@@ -34,9 +34,9 @@ public class BatchingTests
     public async Task Every_job_runs_exactly_once_with_two_workers()
     {
         await using var h = Harness.Test();
-        var early = Enumerable.Range(0, 2000).Select(i => h.Engine.SubmitSum(i)).ToList(); // pre-filled
+        var early = Enumerable.Range(0, 2000).Select(i => h.Engine.SubmitSum(i).Id).ToList(); // pre-filled
         h.Start();
-        var late = Enumerable.Range(0, 2000).Select(i => h.Engine.SubmitSum(i)).ToList(); // while running
+        var late = Enumerable.Range(0, 2000).Select(i => h.Engine.SubmitSum(i).Id).ToList(); // while running
         await h.MainLog.WaitForAsync(lines => lines.Count(l => l.Message.Contains("> success ", StringComparison.Ordinal)) >= 4000, "4000 successes");
 
         var result = await h.StopAsync();

@@ -225,13 +225,13 @@ internal static class EngineEmitter
         w.Line();
         w.Lines($"""
             /// <summary>Queues a <see cref="{task.FullyQualifiedName}"/> job{how}; a worker will call its <c>Process{parametersDoc}</c>.</summary>
-            /// <returns>The job's id, as the main log and the task log print it.</returns>
-            {access} string Submit{task.ClassName}({Parameters(allowParams: true)}) =>
+            /// <returns>The job's id, as the main log and the task log print it (and whether it was a duplicate of a unique job).</returns>
+            {access} global::TaskTempest.TempestSubmitResult Submit{task.ClassName}({Parameters(allowParams: true)}) =>
                 Submit({newMessage});
 
             /// <summary>Queues a <see cref="{task.FullyQualifiedName}"/> job{how} without blocking on the queue.</summary>
-            /// <returns>The job's id.</returns>
-            {access} global::System.Threading.Tasks.ValueTask<string> Submit{task.ClassName}Async({string.Join(", ", asyncParameters)}) =>
+            /// <returns>The job's id (and whether it was a duplicate of a unique job).</returns>
+            {access} global::System.Threading.Tasks.ValueTask<global::TaskTempest.TempestSubmitResult> Submit{task.ClassName}Async({string.Join(", ", asyncParameters)}) =>
                 SubmitAsync({MessageOf(allowParams: false)}, cancellationToken);
             """);
     }

@@ -24,6 +24,20 @@ public interface ILeasingTempestQueue : IAcknowledgingTempestQueue
     ValueTask<IReadOnlyList<TempestMessage>> ClaimAsync(TempestWorkerInfo worker, int maxCount, CancellationToken cancellationToken);
 
     /// <summary>
+    /// Claims as <see cref="ClaimAsync(TempestWorkerInfo, int, CancellationToken)"/> does, from the named queues of
+    /// <paramref name="takes"/> in their order (see <see cref="ITempestQueue.DequeueBatchAsync(IReadOnlyList{TempestQueueTake}, int, CancellationToken)"/>).
+    /// By default, for a queue without <see cref="TempestQueueFeatures.NamedQueues"/>: the plain claim when the only
+    /// queue asked for is <c>default</c>, else <see cref="NotSupportedException"/>.
+    /// </summary>
+    ValueTask<IReadOnlyList<TempestMessage>> ClaimAsync(TempestWorkerInfo worker, IReadOnlyList<TempestQueueTake> takes, int maxCount, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(takes);
+        return TempestQueueTakes.OnlyDefault(takes, maxCount) is int count
+            ? ClaimAsync(worker, count, cancellationToken)
+            : throw TempestQueueTakes.NotSupported(GetType());
+    }
+
+    /// <summary>
     /// The engine's heartbeat: records that <paramref name="worker"/> is alive (the registry of workers) and
     /// extends the leases of <paramref name="running"/>. Returns the messages whose lease is no longer theirs;
     /// the engine cancels those jobs' tokens.

@@ -45,4 +45,60 @@ public interface ITempestQueue
         ArgumentNullException.ThrowIfNull(messages);
         for (int i = 0; i < messages.Count; i++) await EnqueueAsync(messages[i], cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// Adds a message whose envelope has a <see cref="TempestEnvelope.UniqueKey"/>, unless a job holds that key within
+    /// its scope (<see cref="TempestEnvelope.EffectiveUniqueScope"/>): then nothing is added and the holder's id comes
+    /// back. The store decides in one step (an index, <c>SET NX</c>, a dictionary under a lock), never a read before
+    /// the write, so two racing submits add one job. Null: the message was added. A queue with
+    /// <see cref="TempestQueueFeatures.UniqueKeys"/> also honours keys in <see cref="EnqueueAsync"/> and
+    /// <see cref="EnqueueBatchAsync"/>, where a duplicate is skipped. By default (a queue without the feature) it throws
+    /// <see cref="NotSupportedException"/>.
+    /// </summary>
+    ValueTask<string?> EnqueueUniqueAsync(TempestMessage message, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException(
+            $"The queue {GetType().Name} cannot keep a job unique, so {message?.TaskName} was not submitted: use a queue whose Features include UniqueKeys (the memory, PostgreSQL and Redis queues have them).");
+
+    /// <summary>
+    /// Takes up to <paramref name="maxCount"/> due messages from the named queues of <paramref name="takes"/>, in their
+    /// order: from the first as many as it has up to its <see cref="TempestQueueTake.MaxCount"/>, then from the next, and so
+    /// on (the engine orders them strictly, or by weight, and sizes them by each queue's concurrency limit). Waits as
+    /// <see cref="DequeueAsync"/> does when none of them has a due message. By default, for a queue without
+    /// <see cref="TempestQueueFeatures.NamedQueues"/>: <see cref="DequeueBatchAsync(int, CancellationToken)"/> when the
+    /// only queue asked for is <c>default</c>, else <see cref="NotSupportedException"/>.
+    /// </summary>
+    ValueTask<IReadOnlyList<TempestMessage>> DequeueBatchAsync(IReadOnlyList<TempestQueueTake> takes, int maxCount, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(takes);
+        return TempestQueueTakes.OnlyDefault(takes, maxCount) is int count
+            ? DequeueBatchAsync(count, cancellationToken)
+            : throw TempestQueueTakes.NotSupported(GetType());
+    }
+}
+
+/// <summary>What the contract's defaults for named queues share.</summary>
+internal static class TempestQueueTakes
+{
+    /// <summary>The count to take when <paramref name="takes"/> asks for the <c>default</c> queue alone; null otherwise.</summary>
+    public static int? OnlyDefault(IReadOnlyList<TempestQueueTake> takes, int maxCount)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxCount, 1);
+        return takes.Count == 1 && takes[0].Queue == TempestQueueNames.Default ? Math.Max(1, Math.Min(maxCount, takes[0].MaxCount)) : null;
+    }
+
+    public static NotSupportedException NotSupported(Type queueType) =>
+        new($"The queue {queueType.Name} keeps one queue, default: an engine on it cannot consume named queues. Use a queue whose Features include NamedQueues (the memory, PostgreSQL and Redis queues have them).");
+
+    /// <summary>Checks a claim's arguments (the queues' implementations share it).</summary>
+    public static void Validate(IReadOnlyList<TempestQueueTake> takes, int maxCount)
+    {
+        ArgumentNullException.ThrowIfNull(takes);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxCount, 1);
+        if (takes.Count == 0) throw new ArgumentException("A claim names at least one queue.", nameof(takes));
+        for (int i = 0; i < takes.Count; i++)
+        {
+            TempestQueueNames.Validate(takes[i].Queue, nameof(takes));
+            if (takes[i].MaxCount < 1) throw new ArgumentOutOfRangeException(nameof(takes), "Each queue of a claim takes at least one message.");
+        }
+    }
 }

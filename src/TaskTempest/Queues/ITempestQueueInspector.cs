@@ -39,6 +39,11 @@ public interface ITempestQueueInspector
 
     /// <summary>Deletes every dead letter; returns how many.</summary>
     ValueTask<int> DeleteAllDeadAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>The recurring schedules the queue's store knows, with their last tick and next run; none when the queue
+    /// keeps no schedules (<see cref="ITempestScheduleStore"/>).</summary>
+    ValueTask<IReadOnlyList<TempestScheduleInfo>> GetSchedulesAsync(CancellationToken cancellationToken = default) =>
+        this is ITempestScheduleStore store ? store.GetSchedulesAsync(cancellationToken) : new([]);
 }
 
 /// <summary>Where a job is.</summary>

@@ -14,4 +14,9 @@ public interface ITempestSubmitTarget
 
     /// <summary>Adds many messages, in one round trip where it can.</summary>
     ValueTask EnqueueBatchAsync(IReadOnlyList<TempestMessage> messages, CancellationToken cancellationToken = default);
+
+    /// <summary>Adds a message with a unique key unless a job holds it (see <see cref="ITempestQueue.EnqueueUniqueAsync"/>):
+    /// null when added, else the holder's id. By default <see cref="NotSupportedException"/>.</summary>
+    ValueTask<string?> EnqueueUniqueAsync(TempestMessage message, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException($"The submit target {GetType().Name} cannot keep a job unique, so {message?.TaskName} was not submitted.");
 }

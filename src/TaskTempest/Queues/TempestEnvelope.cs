@@ -33,8 +33,23 @@ public sealed class TempestEnvelope
     /// <summary>Priority within the named queue; 0 is the default, higher runs first where the queue orders by it.</summary>
     public int Priority { get; set; }
 
-    /// <summary>A key that at most one job in the queue may hold at a time; null: none.</summary>
+    /// <summary>A key that at most one job in the queue may hold at a time (within <see cref="UniqueScope"/>); null: none.
+    /// Generated and submitted keys start with the task's wire name and a colon, so two tasks never share one.</summary>
     public string? UniqueKey { get; set; }
+
+    /// <summary>How long <see cref="UniqueKey"/> keeps a second job out; <see cref="TempestUniqueScope.None"/> with a key set
+    /// means <see cref="TempestUniqueScope.QueuedOrRunning"/>.</summary>
+    public TempestUniqueScope UniqueScope { get; set; }
+
+    /// <summary>For <see cref="TempestUniqueScope.Period"/>: how long from the submit the key holds.</summary>
+    public TimeSpan? UniqueFor { get; set; }
+
+    /// <summary>The scope the queue enforces: <see cref="UniqueScope"/>, with <see cref="TempestUniqueScope.QueuedOrRunning"/>
+    /// for a key without one, and <see cref="TempestUniqueScope.None"/> without a key.</summary>
+    public TempestUniqueScope EffectiveUniqueScope =>
+        UniqueKey is null ? TempestUniqueScope.None
+        : UniqueScope == TempestUniqueScope.None ? TempestUniqueScope.QueuedOrRunning
+        : UniqueScope;
 
     /// <summary>The last failure's exception type and cut message; null when no run failed.</summary>
     public TempestError? LastError { get; set; }
@@ -45,13 +60,14 @@ public sealed class TempestEnvelope
     /// <summary>Whether every field has its default (then a message needs no envelope at all).</summary>
     public bool IsDefault =>
         Failures == 0 && LeaseExpiries == 0 && MaxAttempts is null && RunAt is null && Queue is null && Priority == 0
-        && UniqueKey is null && LastError is null && TraceParent is null;
+        && UniqueKey is null && UniqueScope == TempestUniqueScope.None && UniqueFor is null && LastError is null && TraceParent is null;
 
     /// <summary>A copy (queues that hand out what they store keep their own).</summary>
     public TempestEnvelope Clone() => new()
     {
         Failures = Failures, LeaseExpiries = LeaseExpiries, MaxAttempts = MaxAttempts, RunAt = RunAt, Queue = Queue,
-        Priority = Priority, UniqueKey = UniqueKey, LastError = LastError, TraceParent = TraceParent,
+        Priority = Priority, UniqueKey = UniqueKey, UniqueScope = UniqueScope, UniqueFor = UniqueFor, LastError = LastError,
+        TraceParent = TraceParent,
     };
 }
 

@@ -21,7 +21,7 @@ public enum TempestQueueFeatures
     /// A queue without it refuses a message with a run-at (<see cref="NotSupportedException"/>).</summary>
     Delays = 4,
 
-    /// <summary><see cref="ITempestQueue.DequeueBatchAsync"/> hands out more than one message per call.</summary>
+    /// <summary><see cref="ITempestQueue.DequeueBatchAsync(int, CancellationToken)"/> hands out more than one message per call.</summary>
     Batches = 8,
 
     /// <summary>One consumer, without retries or delays, gets messages in enqueue order at any batch size.
@@ -33,6 +33,18 @@ public enum TempestQueueFeatures
 
     /// <summary><see cref="ITempestQueueInspector"/>: operators and the dashboard can see and repair what is in it.</summary>
     Inspection = 64,
+
+    /// <summary><see cref="ITempestQueue.EnqueueUniqueAsync"/>: the store keeps a unique key to one job within its
+    /// <see cref="TempestUniqueScope"/>. A queue without it refuses a message with a key (<see cref="NotSupportedException"/>).</summary>
+    UniqueKeys = 128,
+
+    /// <summary>Jobs wait in their named queue (<see cref="TempestEnvelope.Queue"/>), and a claim over several named queues
+    /// takes from each no more than asked, in the order asked. A queue without it keeps one queue, <c>default</c>.</summary>
+    NamedQueues = 256,
+
+    /// <summary><see cref="ITempestScheduleStore"/>: recurring schedules and their last tick live in the queue's store, so
+    /// that each tick runs once across every worker process on it.</summary>
+    Schedules = 512,
 }
 
 /// <summary>Finds the interface-backed features of a queue.</summary>
@@ -43,5 +55,6 @@ public static class TempestQueueFeaturesExtensions
         (queue is IAcknowledgingTempestQueue ? TempestQueueFeatures.Acknowledgements : 0)
         | (queue is ILeasingTempestQueue ? TempestQueueFeatures.Leases : 0)
         | (queue is ICountingTempestQueue ? TempestQueueFeatures.Counting : 0)
-        | (queue is ITempestQueueInspector ? TempestQueueFeatures.Inspection : 0);
+        | (queue is ITempestQueueInspector ? TempestQueueFeatures.Inspection : 0)
+        | (queue is ITempestScheduleStore ? TempestQueueFeatures.Schedules : 0);
 }

@@ -24,6 +24,22 @@ public readonly record struct TempestSubmitOptions
     /// <summary>The batch that collects the job instead of sending it now; null: sent at once.</summary>
     public TempestBatch? Batch { get; init; }
 
+    /// <summary>The named queue the job goes to, over the task's own (<see cref="TempestTaskAttribute.Queue"/>); null: the task's, or <c>default</c>.</summary>
+    public string? Queue { get; init; }
+
+    /// <summary>The job's priority within its queue, over the task's own; null: the task's (0 by default). Higher runs first.</summary>
+    public int? Priority { get; init; }
+
+    /// <summary>The job's unique key, over one the task computes from its arguments; the queue stores it after the task's
+    /// wire name and a colon. Null: the task's, or none.</summary>
+    public string? UniqueKey { get; init; }
+
+    /// <summary>How long the unique key keeps duplicates out, over the task's; null: the task's (<see cref="TempestUniqueScope.QueuedOrRunning"/> by default).</summary>
+    public TempestUniqueScope? UniqueScope { get; init; }
+
+    /// <summary>For <see cref="TempestUniqueScope.Period"/>: how long the key holds from the submit.</summary>
+    public TimeSpan? UniqueFor { get; init; }
+
     /// <summary>These options, to run no sooner than <paramref name="delay"/> after each submit.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="delay"/> is negative.</exception>
     public TempestSubmitOptions After(TimeSpan delay)
@@ -43,5 +59,6 @@ public readonly record struct TempestSubmitOptions
     internal DateTimeOffset? RunAtFrom(TimeProvider time) => Delay is { } delay ? time.GetUtcNow() + delay : RunAt;
 
     /// <summary>Whether this is the plain submit: at once, to the engine's queue.</summary>
-    internal bool IsDefault => Delay is null && RunAt is null && Target is null && Batch is null;
+    internal bool IsDefault => Delay is null && RunAt is null && Target is null && Batch is null && Queue is null && Priority is null
+        && UniqueKey is null && UniqueScope is null && UniqueFor is null;
 }

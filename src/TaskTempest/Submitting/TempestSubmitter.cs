@@ -31,10 +31,10 @@ public abstract class TempestSubmitter
 
     /// <summary>Assigns the message its id and sends it with <see cref="SubmitOptions"/>. Generated <c>Submit{Task}</c> methods call this.</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
-    protected string Submit(TempestMessage message) => _engine.Submit(message, SubmitOptions);
+    protected TempestSubmitResult Submit(TempestMessage message) => _engine.Submit(message, SubmitOptions);
 
     /// <summary>Assigns the message its id and sends it without blocking. Generated <c>Submit{Task}Async</c> methods call this.</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
-    protected ValueTask<string> SubmitAsync(TempestMessage message, CancellationToken cancellationToken) =>
+    protected ValueTask<TempestSubmitResult> SubmitAsync(TempestMessage message, CancellationToken cancellationToken) =>
         _engine.SubmitAsync(message, SubmitOptions, cancellationToken);
 }

@@ -40,6 +40,29 @@ public static class TempestWire
 
     private const int MaxKeptBuffer = 64 * 1024;
 
+    /// <summary>The unique key the task computes from its arguments (<c>{task}:[...]</c>, its chosen arguments as a JSON
+    /// array), or null for a task without one.</summary>
+    public static string? UniqueKeyOf(TempestMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var json = t_json ??= new JsonScratch();
+        json.Buffer.ResetWrittenCount();
+        json.Writer.Reset(json.Buffer);
+        try
+        {
+            var writer = json.Writer;
+            writer.WriteStartArray();
+            if (!message.WriteUniqueArguments(writer)) return null;
+            writer.WriteEndArray();
+            writer.Flush();
+            return TempestUniqueKeys.Compose(message.TaskName, System.Text.Encoding.UTF8.GetString(json.Buffer.WrittenSpan));
+        }
+        finally
+        {
+            if (json.Buffer.Capacity > MaxKeptBuffer) t_json = null;
+        }
+    }
+
     [ThreadStatic] private static JsonScratch? t_json;
 
     private sealed class JsonScratch
@@ -80,6 +103,8 @@ public static class TempestWire
                 if (envelope.Queue is { } queue) w.WriteString("queue", queue);
                 if (envelope.Priority != 0) w.WriteNumber("prio", envelope.Priority);
                 if (envelope.UniqueKey is { } unique) w.WriteString("unique", unique);
+                if (envelope.UniqueScope != Queues.TempestUniqueScope.None) w.WriteNumber("uscope", (int)envelope.UniqueScope);
+                if (envelope.UniqueFor is { } uniqueFor) w.WriteNumber("ufor", (long)uniqueFor.TotalMilliseconds);
                 if (envelope.Failures != 0) w.WriteNumber("fails", envelope.Failures);
                 if (envelope.LeaseExpiries != 0) w.WriteNumber("expiries", envelope.LeaseExpiries);
                 if (envelope.LastError is { } error)
@@ -201,6 +226,8 @@ public static class TempestWire
                     case "queue": envelope.Queue = ReadName(ref reader, "queue"); break;
                     case "prio": envelope.Priority = reader.GetInt32(); break;
                     case "unique": envelope.UniqueKey = reader.GetString(); break;
+                    case "uscope": envelope.UniqueScope = ReadUniqueScope(reader.GetInt32()); break;
+                    case "ufor": envelope.UniqueFor = TimeSpan.FromMilliseconds(NonNegative(reader.GetInt64(), "ufor")); break;
                     case "fails": envelope.Failures = NonNegative(reader.GetInt32(), "fails"); break;
                     case "expiries": envelope.LeaseExpiries = NonNegative(reader.GetInt32(), "expiries"); break;
                     case "err": envelope.LastError = ReadError(ref reader); break;
@@ -238,6 +265,13 @@ public static class TempestWire
 
     private static int NonNegative(int value, string field) =>
         value >= 0 ? value : throw new TempestWireException($"the envelope's \"{field}\" cannot be negative");
+
+    private static long NonNegative(long value, string field) =>
+        value >= 0 ? value : throw new TempestWireException($"the envelope's \"{field}\" cannot be negative");
+
+    private static Queues.TempestUniqueScope ReadUniqueScope(int value) =>
+        value is >= 0 and <= (int)Queues.TempestUniqueScope.Period ? (Queues.TempestUniqueScope)value
+            : throw new TempestWireException("the envelope's \"uscope\" must be 0 to 3");
 
     private static string ReadName(ref Utf8JsonReader reader, string field)
     {
