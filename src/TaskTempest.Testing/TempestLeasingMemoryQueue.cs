@@ -26,7 +26,7 @@ namespace TaskTempest.Testing;
 /// claim, which throws <see cref="OperationCanceledException"/> when it is cancelled before or while it waits.
 /// </para>
 /// </remarks>
-public sealed class TempestLeasingMemoryQueue : ILeasingTempestQueue, ICountingTempestQueue, ITempestQueueInspector
+public sealed class TempestLeasingMemoryQueue : ILeasingTempestQueue, ICountingTempestQueue, ITempestQueueInspector, ITempestScheduleStore
 {
     /// <summary>The lease owner of deliveries taken through <see cref="DequeueAsync"/> and <see cref="DequeueBatchAsync(int, CancellationToken)"/>.</summary>
     public const string AnonymousOwner = "(dequeue)";
@@ -48,7 +48,10 @@ public sealed class TempestLeasingMemoryQueue : ILeasingTempestQueue, ICountingT
     // clock runs other timers' callbacks (engine code) on the thread that arms a timer.
     private readonly Lock _lock = new();
     private readonly Dictionary<string, Job> _jobs = new(StringComparer.Ordinal);
-    private readonly SortedSet<Job> _ready = new(ReadyOrder.Instance);
+    private readonly Dictionary<string, SortedSet<Job>> _ready = new(StringComparer.Ordinal); // by named queue
+    private int _readyCount;
+    private readonly Dictionary<string, UniqueHold> _unique = new(StringComparer.Ordinal); // held unique keys
+    private readonly SortedDictionary<string, TempestScheduleInfo> _schedules = new(StringComparer.Ordinal);
     private readonly SortedSet<Job> _delayed = new(DelayedOrder.Instance); // scheduled and retrying, by run-at
     private readonly HashSet<Job> _running = [];
     private readonly SortedSet<Job> _dead = new(DeadOrder.Instance);
@@ -99,7 +102,8 @@ public sealed class TempestLeasingMemoryQueue : ILeasingTempestQueue, ICountingT
     public TempestQueueFeatures Features =>
         TempestQueueFeatures.Acknowledgements | TempestQueueFeatures.Leases | TempestQueueFeatures.Delays
         | TempestQueueFeatures.Batches | TempestQueueFeatures.FifoForOneConsumer | TempestQueueFeatures.Counting
-        | TempestQueueFeatures.Inspection;
+        | TempestQueueFeatures.Inspection | TempestQueueFeatures.UniqueKeys | TempestQueueFeatures.NamedQueues
+        | TempestQueueFeatures.Schedules;
 
     // ------------------------------------------------------------------ enqueue
 
@@ -118,6 +122,20 @@ public sealed class TempestLeasingMemoryQueue : ILeasingTempestQueue, ICountingT
             Add(job, now);
         });
         return default;
+    }
+
+    /// <summary>Adds a message with a unique key unless a job holds the key: then nothing is added and the holder's id comes back.</summary>
+    /// <inheritdoc cref="EnqueueAsync"/>
+    public ValueTask<string?> EnqueueUniqueAsync(TempestMessage message, CancellationToken cancellationToken = default)
+    {
+        var job = Prepare(message);
+        string? holder = null;
+        InStep(now =>
+        {
+            if (_jobs.ContainsKey(job.Id)) throw Duplicate(job.Id);
+            holder = Add(job, now);
+        });
+        return new(holder);
     }
 
     /// <summary>Adds every message in one step: if one has no id or a taken id, none is added.</summary>
@@ -181,13 +199,43 @@ public sealed class TempestLeasingMemoryQueue : ILeasingTempestQueue, ICountingT
 
     private static bool IsEnvelopeText(string text) => text.AsSpan().TrimStart(" \t\r\n").StartsWith('{');
 
-    private void Add(Job job, DateTimeOffset now)
+    /// <summary>Adds the job unless its unique key is held; returns the holder's id then (and adds nothing).</summary>
+    private string? Add(Job job, DateTimeOffset now)
     {
+        if (job.Envelope.UniqueKey is { } key)
+        {
+            if (HolderOf(key, now) is { } holder) return holder;
+            var scope = job.Envelope.EffectiveUniqueScope;
+            _unique[key] = new UniqueHold(job.Id, scope == TempestUniqueScope.Period ? now + (job.Envelope.UniqueFor ?? TimeSpan.Zero) : null);
+        }
         job.Sequence = ++_lastSequence;
         job.EnqueuedAt = now;
         _jobs.Add(job.Id, job);
         Schedule(job, TempestJobState.Scheduled, now);
+        return null;
     }
+
+    // ------------------------------------------------------------------ unique keys (under _lock)
+
+    /// <summary>Who holds a unique key: the job it names (a period's until not yet passed), or nobody.</summary>
+    private string? HolderOf(string key, DateTimeOffset now)
+    {
+        if (!_unique.TryGetValue(key, out var hold)) return null;
+        if (hold.Until is { } until ? until > now : _jobs.ContainsKey(hold.JobId)) return hold.JobId;
+        _unique.Remove(key); // a period that ended, or a job gone: free
+        return null;
+    }
+
+    /// <summary>Frees the job's key if the job holds it and its scope is <paramref name="scope"/> (a period's key outlives its job).</summary>
+    private void ReleaseKey(Job job, TempestUniqueScope scope)
+    {
+        if (job.Envelope.UniqueKey is { } key && job.Envelope.EffectiveUniqueScope == scope
+            && _unique.TryGetValue(key, out var hold) && hold.JobId == job.Id && hold.Until is null)
+            _unique.Remove(key);
+    }
+
+    /// <summary>A held key: the job's id, and for a period the end of it.</summary>
+    private readonly record struct UniqueHold(string JobId, DateTimeOffset? Until);
 
     // ------------------------------------------------------------------ claim
 
@@ -212,6 +260,24 @@ public sealed class TempestLeasingMemoryQueue : ILeasingTempestQueue, ICountingT
         return Claim(AnonymousOwner, maxCount, cancellationToken);
     }
 
+    /// <summary>Claims for the anonymous owner from the named queues of <paramref name="takes"/>, in their order.</summary>
+    public ValueTask<IReadOnlyList<TempestMessage>> DequeueBatchAsync(IReadOnlyList<TempestQueueTake> takes, int maxCount, CancellationToken cancellationToken)
+    {
+        TempestQueueTakes.Validate(takes, maxCount);
+        return Claim(AnonymousOwner, takes, maxCount, cancellationToken);
+    }
+
+    /// <summary>Claims as <see cref="ClaimAsync(TempestWorkerInfo, int, CancellationToken)"/> does, from the named queues of
+    /// <paramref name="takes"/>: from the first up to its count, then the next, never more than <paramref name="maxCount"/>.</summary>
+    public ValueTask<IReadOnlyList<TempestMessage>> ClaimAsync(TempestWorkerInfo worker, IReadOnlyList<TempestQueueTake> takes, int maxCount, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(worker);
+        TempestQueueTakes.Validate(takes, maxCount);
+        return Claim(worker.Id, takes, maxCount, cancellationToken);
+    }
+
+
+
     /// <summary>
     /// Claims up to <paramref name="maxCount"/> due messages, higher priority first and then in enqueue order, each with
     /// its attempt counted and a new lease (a token no other delivery had, until now plus <see cref="LeaseDuration"/>).
@@ -226,50 +292,54 @@ public sealed class TempestLeasingMemoryQueue : ILeasingTempestQueue, ICountingT
         return Claim(worker.Id, maxCount, cancellationToken);
     }
 
-    private ValueTask<IReadOnlyList<TempestMessage>> Claim(string owner, int maxCount, CancellationToken cancellationToken)
+    private ValueTask<IReadOnlyList<TempestMessage>> Claim(string owner, int maxCount, CancellationToken cancellationToken) =>
+        Claim(owner, [new TempestQueueTake(TempestQueueNames.Default, maxCount)], maxCount, cancellationToken);
+
+    private ValueTask<IReadOnlyList<TempestMessage>> Claim(string owner, IReadOnlyList<TempestQueueTake> takes, int maxCount, CancellationToken cancellationToken)
     {
         if (cancellationToken.IsCancellationRequested) return ValueTask.FromCanceled<IReadOnlyList<TempestMessage>>(cancellationToken);
-        return TryClaim(owner, maxCount, out var signal) is { } claimed ? new(claimed) : WaitAndClaimAsync(owner, maxCount, signal!, cancellationToken);
+        return TryClaim(owner, takes, maxCount, out var signal) is { } claimed ? new(claimed) : WaitAndClaimAsync(owner, takes, maxCount, signal!, cancellationToken);
     }
 
-    private async ValueTask<IReadOnlyList<TempestMessage>> WaitAndClaimAsync(string owner, int maxCount, Task signal, CancellationToken cancellationToken)
+    private async ValueTask<IReadOnlyList<TempestMessage>> WaitAndClaimAsync(string owner, IReadOnlyList<TempestQueueTake> takes, int maxCount, Task signal, CancellationToken cancellationToken)
     {
         while (true)
         {
             await signal.WaitAsync(cancellationToken).ConfigureAwait(false);
-            // Another claim may have been quicker: then wait again.
-            if (TryClaim(owner, maxCount, out var next) is { } claimed) return claimed;
+            // Another claim may have been quicker, or the job went to a queue this claim does not take: then wait again.
+            if (TryClaim(owner, takes, maxCount, out var next) is { } claimed) return claimed;
             signal = next!;
         }
     }
 
     /// <summary>The claimed messages, or null with the signal to wait on.</summary>
-    private TempestMessage[]? TryClaim(string owner, int maxCount, out Task? signal)
+    private List<TempestMessage>? TryClaim(string owner, IReadOnlyList<TempestQueueTake> takes, int maxCount, out Task? signal)
     {
-        TempestMessage[]? claimed = null;
+        List<TempestMessage>? claimed = null;
         Task? waitOn = null;
         InStep(now =>
         {
-            int count = Math.Min(maxCount, _ready.Count);
-            if (count == 0)
+            for (int t = 0; t < takes.Count && (claimed?.Count ?? 0) < maxCount; t++)
             {
-                _signalTaken = true;
-                waitOn = _signal.Task;
-            }
-            else
-            {
-                claimed = new TempestMessage[count];
+                if (!_ready.TryGetValue(takes[t].Queue, out var ready)) continue;
+                int count = Math.Min(Math.Min(takes[t].MaxCount, maxCount - (claimed?.Count ?? 0)), ready.Count);
                 for (int i = 0; i < count; i++)
                 {
-                    var job = _ready.Min!;
+                    var job = ready.Min!;
                     Detach(job);
                     job.Attempt++;
                     job.Owner = owner;
                     job.Token = ++_lastToken;
                     job.LeaseUntil = now + _leaseDuration;
+                    ReleaseKey(job, TempestUniqueScope.Queued); // queued no more
                     Attach(job, TempestJobState.Running, now);
-                    claimed[i] = Deliver(job);
+                    (claimed ??= []).Add(Deliver(job));
                 }
+            }
+            if (claimed is null)
+            {
+                _signalTaken = true;
+                waitOn = _signal.Task;
             }
         });
         signal = waitOn;
@@ -488,7 +558,7 @@ public sealed class TempestLeasingMemoryQueue : ILeasingTempestQueue, ICountingT
         long count = 0;
         InStep(now =>
         {
-            count = _ready.Count;
+            count = _readyCount;
         });
         return new(count);
     }
@@ -518,7 +588,7 @@ public sealed class TempestLeasingMemoryQueue : ILeasingTempestQueue, ICountingT
         TempestQueueCounts counts = null!;
         InStep(now =>
         {
-            counts = new TempestQueueCounts(_ready.Count, _scheduledCount, _retryingCount, _running.Count, _dead.Count);
+            counts = new TempestQueueCounts(_readyCount, _scheduledCount, _retryingCount, _running.Count, _dead.Count);
         });
         return new(counts);
     }
@@ -533,7 +603,7 @@ public sealed class TempestLeasingMemoryQueue : ILeasingTempestQueue, ICountingT
         {
             IEnumerable<Job> jobs = state switch
             {
-                TempestJobState.Ready => _ready,
+                TempestJobState.Ready => _ready.Values.SelectMany(ready => ready).Order(ReadyOrder.Instance),
                 TempestJobState.Scheduled or TempestJobState.Retrying => _delayed.Where(job => job.State == state),
                 TempestJobState.Running => _running.Order(RunningOrder.Instance),
                 TempestJobState.Dead => _dead.Reverse(),
@@ -651,6 +721,12 @@ public sealed class TempestLeasingMemoryQueue : ILeasingTempestQueue, ICountingT
         job.Envelope.RunAt = null;
         job.DeadReason = null;
         job.DeadAt = null;
+        // It takes its key again when the key is free; else it runs without it (a requeue never fails on a key).
+        if (job.Envelope.UniqueKey is { } key && job.Envelope.EffectiveUniqueScope != TempestUniqueScope.Period)
+        {
+            if (HolderOf(key, now) is null) _unique[key] = new UniqueHold(job.Id, null);
+            else if (_unique[key].JobId != job.Id) job.Envelope.UniqueKey = null;
+        }
         Attach(job, TempestJobState.Ready, now);
     }
 
@@ -676,6 +752,47 @@ public sealed class TempestLeasingMemoryQueue : ILeasingTempestQueue, ICountingT
             foreach (var job in dead) Remove(job);
             return new(dead.Length);
         }
+    }
+
+    // ------------------------------------------------------------------ schedules
+
+    /// <inheritdoc/>
+    public ValueTask<DateTimeOffset> RegisterScheduleAsync(TempestScheduleInfo schedule, DateTimeOffset firstTick, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(schedule);
+        DateTimeOffset lastTick = default;
+        InStep(now =>
+        {
+            var known = _schedules.GetValueOrDefault(schedule.Name);
+            lastTick = known?.LastTick ?? firstTick;
+            _schedules[schedule.Name] = schedule with { LastTick = lastTick, LastJobId = known?.LastJobId };
+        });
+        return new(lastTick);
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<bool> TryTakeTickAsync(string scheduleName, DateTimeOffset tick, DateTimeOffset? nextRun, TempestMessage? job, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(scheduleName);
+        var prepared = job is null ? null : Prepare(job);
+        bool taken = false;
+        InStep(now =>
+        {
+            var known = _schedules.GetValueOrDefault(scheduleName);
+            if (known?.LastTick is { } last && last >= tick) return;
+            if (prepared is not null && _jobs.ContainsKey(prepared.Id)) throw Duplicate(prepared.Id);
+            taken = true;
+            var holder = prepared is null ? null : Add(prepared, now);
+            var info = known ?? new TempestScheduleInfo(scheduleName, "", "UTC", TempestMisfire.RunOnce, prepared?.TaskName ?? "");
+            _schedules[scheduleName] = info with { LastTick = tick, NextRun = nextRun, LastJobId = prepared is null ? null : holder ?? prepared.Id };
+        });
+        return new(taken);
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<IReadOnlyList<TempestScheduleInfo>> GetSchedulesAsync(CancellationToken cancellationToken = default)
+    {
+        lock (_lock) return new([.. _schedules.Values]);
     }
 
     // ------------------------------------------------------------------ states (all under _lock)
@@ -707,6 +824,7 @@ public sealed class TempestLeasingMemoryQueue : ILeasingTempestQueue, ICountingT
 
     private void MarkDead(Job job, string reason, DateTimeOffset now)
     {
+        ReleaseKey(job, TempestUniqueScope.QueuedOrRunning);
         job.DeadReason = reason;
         job.DeadAt = now;
         Attach(job, TempestJobState.Dead, now);
@@ -719,7 +837,9 @@ public sealed class TempestLeasingMemoryQueue : ILeasingTempestQueue, ICountingT
         switch (state)
         {
             case TempestJobState.Ready:
-                _ready.Add(job);
+                if (!_ready.TryGetValue(job.QueueName, out var ready)) _ready.Add(job.QueueName, ready = new SortedSet<Job>(ReadyOrder.Instance));
+                ready.Add(job);
+                _readyCount++;
                 Wake();
                 break;
             case TempestJobState.Scheduled or TempestJobState.Retrying:
@@ -744,7 +864,8 @@ public sealed class TempestLeasingMemoryQueue : ILeasingTempestQueue, ICountingT
         switch (job.State)
         {
             case TempestJobState.Ready:
-                _ready.Remove(job);
+                _ready[job.QueueName].Remove(job);
+                _readyCount--;
                 break;
             case TempestJobState.Scheduled or TempestJobState.Retrying:
                 _delayed.Remove(job);
@@ -764,6 +885,7 @@ public sealed class TempestLeasingMemoryQueue : ILeasingTempestQueue, ICountingT
 
     private void Remove(Job job)
     {
+        ReleaseKey(job, TempestUniqueScope.QueuedOrRunning);
         Detach(job);
         _jobs.Remove(job.Id);
     }
@@ -868,6 +990,7 @@ public sealed class TempestLeasingMemoryQueue : ILeasingTempestQueue, ICountingT
         public int Attempt { get; set; } = attempt;
         public TempestEnvelope Envelope { get; } = envelope; // the queue's own copy: Failures, LeaseExpiries, RunAt...
         public int Priority { get; } = envelope.Priority; // fixed while the job is in _ready
+        public string QueueName { get; } = TempestQueueNames.Of(envelope); // its named queue, fixed
         public JobReceipt Receipt { get; } = new(id);
         public TempestJobState State { get; set; }
         public long Sequence { get; set; }

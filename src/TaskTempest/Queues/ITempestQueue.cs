@@ -76,20 +76,20 @@ public interface ITempestQueue
     }
 }
 
-/// <summary>What the contract's defaults for named queues share.</summary>
-internal static class TempestQueueTakes
+/// <summary>Claims over named queues: the checks every queue's implementation shares, and the contract's defaults.</summary>
+public static class TempestQueueTakes
 {
     /// <summary>The count to take when <paramref name="takes"/> asks for the <c>default</c> queue alone; null otherwise.</summary>
-    public static int? OnlyDefault(IReadOnlyList<TempestQueueTake> takes, int maxCount)
+    internal static int? OnlyDefault(IReadOnlyList<TempestQueueTake> takes, int maxCount)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxCount, 1);
         return takes.Count == 1 && takes[0].Queue == TempestQueueNames.Default ? Math.Max(1, Math.Min(maxCount, takes[0].MaxCount)) : null;
     }
 
-    public static NotSupportedException NotSupported(Type queueType) =>
+    internal static NotSupportedException NotSupported(Type queueType) =>
         new($"The queue {queueType.Name} keeps one queue, default: an engine on it cannot consume named queues. Use a queue whose Features include NamedQueues (the memory, PostgreSQL and Redis queues have them).");
 
-    /// <summary>Checks a claim's arguments (the queues' implementations share it).</summary>
+    /// <summary>Checks a claim's arguments: at least one queue, valid names, each count and the total at least 1.</summary>
     public static void Validate(IReadOnlyList<TempestQueueTake> takes, int maxCount)
     {
         ArgumentNullException.ThrowIfNull(takes);
