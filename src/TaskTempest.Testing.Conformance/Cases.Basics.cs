@@ -62,15 +62,18 @@ public abstract partial class TempestQueueConformance
         var queue = await NewQueueAsync();
         var features = queue.Features;
         const TempestQueueFeatures known = TempestQueueFeatures.Acknowledgements | TempestQueueFeatures.Leases | TempestQueueFeatures.Delays
-            | TempestQueueFeatures.Batches | TempestQueueFeatures.FifoForOneConsumer | TempestQueueFeatures.Counting | TempestQueueFeatures.Inspection;
+            | TempestQueueFeatures.Batches | TempestQueueFeatures.FifoForOneConsumer | TempestQueueFeatures.Counting | TempestQueueFeatures.Inspection
+            | TempestQueueFeatures.UniqueKeys | TempestQueueFeatures.NamedQueues | TempestQueueFeatures.Schedules;
         Assert.True((features & ~known) == 0, $"Features has flags the contract does not define: {features}");
         Assert.Equal(queue is IAcknowledgingTempestQueue, features.HasFlag(TempestQueueFeatures.Acknowledgements));
         Assert.Equal(queue is ILeasingTempestQueue, features.HasFlag(TempestQueueFeatures.Leases));
         Assert.Equal(queue is ICountingTempestQueue, features.HasFlag(TempestQueueFeatures.Counting));
         Assert.Equal(queue is ITempestQueueInspector, features.HasFlag(TempestQueueFeatures.Inspection));
+        Assert.Equal(queue is ITempestScheduleStore, features.HasFlag(TempestQueueFeatures.Schedules));
         // Every interface-backed feature the queue has is one FromInterfaces finds.
         Assert.Equal(TempestQueueFeaturesExtensions.FromInterfaces(queue),
-            features & (TempestQueueFeatures.Acknowledgements | TempestQueueFeatures.Leases | TempestQueueFeatures.Counting | TempestQueueFeatures.Inspection));
+            features & (TempestQueueFeatures.Acknowledgements | TempestQueueFeatures.Leases | TempestQueueFeatures.Counting | TempestQueueFeatures.Inspection
+                        | TempestQueueFeatures.Schedules));
         Assert.Equal(features, queue.Features); // stable
     }
 
@@ -120,7 +123,10 @@ public abstract partial class TempestQueueConformance
         var job = NewJob(42, "with an envelope", envelope.Clone());
         await queue.EnqueueAsync(job);
 
-        var delivery = await TakeOneAsync(queue);
+        // A queue with named queues keeps the job in "mail"; one without carries the name in its one queue.
+        var delivery = Has(queue, TempestQueueFeatures.NamedQueues)
+            ? Assert.Single(await TakeFromAsync(queue, [new TempestQueueTake("mail", 1)], 1))
+            : await TakeOneAsync(queue);
         AssertSameJob(job, delivery);
         var got = delivery.Envelope;
         Assert.True(got is not null, "the envelope was lost");
@@ -131,6 +137,7 @@ public abstract partial class TempestQueueConformance
         Assert.Equal(envelope.Queue, got.Queue);
         Assert.Equal(envelope.Priority, got.Priority);
         Assert.Equal(envelope.UniqueKey, got.UniqueKey);
+        Assert.Equal(envelope.EffectiveUniqueScope, got.EffectiveUniqueScope);
         Assert.Equal(envelope.LastError, got.LastError);
         Assert.Equal(envelope.TraceParent, got.TraceParent);
         if (delays)

@@ -64,7 +64,7 @@ public abstract partial class TempestQueueConformance
                 IReadOnlyList<TempestMessage> batch;
                 try
                 {
-                    batch = await DeliverAsync(queue, 8, worker, done.Token);
+                    batch = await DeliverAsync(queue, null, 8, worker, done.Token);
                 }
                 catch (OperationCanceledException) when (done.IsCancellationRequested)
                 {

@@ -201,14 +201,18 @@ public abstract partial class TempestQueueConformance : IAsyncLifetime
     /// <see cref="DeliveryTimeout"/>, and when more than <paramref name="maxCount"/> come. A queue that cannot wait is
     /// asked again every 10 ms, as the engine's poll interval would.
     /// </summary>
-    protected async Task<IReadOnlyList<ConformanceJob>> TakeAsync(ITempestQueue queue, int maxCount, TempestWorkerInfo? worker = null)
+    protected Task<IReadOnlyList<ConformanceJob>> TakeAsync(ITempestQueue queue, int maxCount, TempestWorkerInfo? worker = null) =>
+        TakeFromAsync(queue, null, maxCount, worker);
+
+    /// <summary>Takes as <see cref="TakeAsync"/> does, from the named queues of <paramref name="takes"/> in their order (null: a plain claim).</summary>
+    protected async Task<IReadOnlyList<ConformanceJob>> TakeFromAsync(ITempestQueue queue, IReadOnlyList<TempestQueueTake>? takes, int maxCount, TempestWorkerInfo? worker = null)
     {
         using var timeout = new CancellationTokenSource(DeliveryTimeout);
         try
         {
             while (true)
             {
-                var batch = await DeliverAsync(queue, maxCount, worker, timeout.Token);
+                var batch = await DeliverAsync(queue, takes, maxCount, worker, timeout.Token);
                 if (batch.Count > 0) return ReadBatch(batch, maxCount);
                 await Task.Delay(PollInterval, timeout.Token);
             }
@@ -241,13 +245,17 @@ public abstract partial class TempestQueueConformance : IAsyncLifetime
     /// Checks that nothing is ready, without hanging: a queue that waits is asked with a token cancelled after
     /// <see cref="NothingReadyWait"/> and must throw <see cref="OperationCanceledException"/> or hand out nothing.
     /// </summary>
-    protected async Task AssertNothingReadyAsync(ITempestQueue queue, string because, TempestWorkerInfo? worker = null)
+    protected Task AssertNothingReadyAsync(ITempestQueue queue, string because, TempestWorkerInfo? worker = null) =>
+        AssertNothingReadyFromAsync(queue, null, because, worker);
+
+    /// <summary>Checks as <see cref="AssertNothingReadyAsync"/> does, in the named queues of <paramref name="takes"/> (null: a plain claim).</summary>
+    protected async Task AssertNothingReadyFromAsync(ITempestQueue queue, IReadOnlyList<TempestQueueTake>? takes, string because, TempestWorkerInfo? worker = null)
     {
         using var wait = new CancellationTokenSource(NothingReadyWait);
         IReadOnlyList<TempestMessage> got;
         try
         {
-            got = await DeliverAsync(queue, 100, worker, wait.Token);
+            got = await DeliverAsync(queue, takes, 100, worker, wait.Token);
         }
         catch (OperationCanceledException) when (wait.IsCancellationRequested)
         {
@@ -278,11 +286,16 @@ public abstract partial class TempestQueueConformance : IAsyncLifetime
 
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(10);
 
-    private async ValueTask<IReadOnlyList<TempestMessage>> DeliverAsync(ITempestQueue queue, int maxCount, TempestWorkerInfo? worker, CancellationToken cancellationToken)
+    private async ValueTask<IReadOnlyList<TempestMessage>> DeliverAsync(ITempestQueue queue, IReadOnlyList<TempestQueueTake>? takes, int maxCount,
+        TempestWorkerInfo? worker, CancellationToken cancellationToken)
     {
-        var batch = queue is ILeasingTempestQueue leasing
-            ? await leasing.ClaimAsync(worker ?? DefaultWorker, maxCount, cancellationToken)
-            : await queue.DequeueBatchAsync(maxCount, cancellationToken);
+        var batch = (queue, takes) switch
+        {
+            (ILeasingTempestQueue leasing, null) => await leasing.ClaimAsync(worker ?? DefaultWorker, maxCount, cancellationToken),
+            (ILeasingTempestQueue leasing, _) => await leasing.ClaimAsync(worker ?? DefaultWorker, takes, maxCount, cancellationToken),
+            (_, null) => await queue.DequeueBatchAsync(maxCount, cancellationToken),
+            _ => await queue.DequeueBatchAsync(takes, maxCount, cancellationToken),
+        };
         Assert.NotNull(batch);
         return batch;
     }
