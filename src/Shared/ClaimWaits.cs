@@ -19,7 +19,8 @@ internal sealed class ClaimWaits(TimeProvider clock, TimeSpan pollInterval)
     /// <summary>Calls <paramref name="tryClaim"/> until it returns messages, waiting between empty tries; before each wait
     /// <paramref name="beforeWait"/> (where the queue makes sure its wake-ups are listened to). Throws
     /// <see cref="OperationCanceledException"/> on <paramref name="cancellationToken"/>, and
-    /// <see cref="ObjectDisposedException"/> for <paramref name="queue"/> once <paramref name="disposed"/> is cancelled.</summary>
+    /// <see cref="ObjectDisposedException"/> for <paramref name="queue"/> once <paramref name="disposed"/> is cancelled. The
+    /// token cancels the waits between tries, never a try in flight.</summary>
     public async ValueTask<IReadOnlyList<TempestMessage>> ClaimAsync(Func<CancellationToken, Task<List<TempestMessage>>> tryClaim, Action beforeWait,
         object queue, CancellationToken disposed, CancellationToken cancellationToken)
     {
@@ -28,7 +29,9 @@ internal sealed class ClaimWaits(TimeProvider clock, TimeSpan pollInterval)
         {
             cancellationToken.ThrowIfCancellationRequested();
             var signal = Volatile.Read(ref _signal); // before the try: a wake-up during it ends the wait at once
-            var claimed = await tryClaim(cancellationToken).ConfigureAwait(false);
+            // The claim itself is not cancelled, only the wait: a claim cancelled after the server leased the jobs would
+            // drop them until their leases ran out (each counted as an expiry). A caller that stops hands back what comes.
+            var claimed = await tryClaim(disposed).ConfigureAwait(false);
             if (claimed.Count > 0)
             {
                 Volatile.Write(ref _flowing, true);

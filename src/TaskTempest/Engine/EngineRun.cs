@@ -112,7 +112,8 @@ internal sealed class EngineRun(TempestEngine engine)
     {
         var intake = new MessageIntake(engine, run.Logs);
         var workers = new WorkerList();
-        if (run.Settings.Queue is TempestMemoryQueue memory)
+        // The embedded queue's direct path takes the default queue alone; named queues and limits go through the fetcher.
+        if (run.Settings.Queue is TempestMemoryQueue memory && run.Settings.ConsumesDefaultQueueOnly)
         {
             var inbox = new MemoryInbox(memory, intake, workers, run.Settings.Threads);
             var lifecycle = new JobLifecycle(engine, run, inbox);

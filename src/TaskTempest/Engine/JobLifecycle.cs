@@ -111,13 +111,13 @@ internal sealed class JobLifecycle
     {
         if (status == TempestTaskStatus.Success)
         {
-            if (_acknowledges) _outcomes.Acknowledge(message, status, null);
+            if (_acknowledges || HoldsKey(message)) _outcomes.Acknowledge(message, status, null);
             return;
         }
         var lastError = ErrorOf(message, status, error);
         if (plan.WillRetry) _outcomes.Retry(message, status, lastError, plan.RunAt);
         else if (plan.DeadLetters) _outcomes.DeadLetterFailed(message, status, lastError, $"{plan.Why} (attempt {plan.Attempt} of {plan.MaxAttempts}); last error {lastError.Type}: {lastError.Message}");
-        else if (_acknowledges) _outcomes.Acknowledge(message, status, lastError);
+        else if (_acknowledges || HoldsKey(message)) _outcomes.Acknowledge(message, status, lastError);
     }
 
     /// <summary>
@@ -181,7 +181,10 @@ internal sealed class JobLifecycle
     /// acknowledgement), so the next job may start at that end without another clock read.
     /// </summary>
     public bool EndsQuietly(TempestMessage message) =>
-        !message.HasCallbacks && !_taskEvents && !_acknowledges && !_main.IsEnabled(LogLevel.Information);
+        !message.HasCallbacks && !_taskEvents && !_acknowledges && !HoldsKey(message) && !_main.IsEnabled(LogLevel.Information);
+
+    /// <summary>A job with a unique key is acknowledged even on the embedded queue: its end frees the key.</summary>
+    private static bool HoldsKey(TempestMessage message) => message.Envelope is { UniqueKey: not null };
 
     /// <summary>Shutdown gave up on a running job: it is reported <c>aborted</c> and its message goes back to the queue.</summary>
     public void Abort(TempestMessage message, List<string> aborted)

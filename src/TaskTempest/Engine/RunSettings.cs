@@ -28,6 +28,8 @@ internal sealed class RunSettings
         HandleSignals = options.HandleSignals;
         Services = options.Services;
         HasTaskHooks = engine.HasTaskHooksInternal;
+        NamedQueues = options.Queues.Count == 0 ? [new TempestNamedQueue(TempestQueueNames.Default)] : [.. options.Queues];
+        QueueOrder = options.QueueOrder;
 
         string root = options.Root ?? Directory.GetCurrentDirectory();
         // Formats are parsed here, before any file opens, so a bad one fails Run at once.
@@ -58,6 +60,15 @@ internal sealed class RunSettings
     public int Slots => Cooperative ? Fibers : Threads;
 
     public ITempestQueue Queue { get; }
+
+    /// <summary>The named queues consumed, in order (<c>default</c> alone when none was given).</summary>
+    public TempestNamedQueue[] NamedQueues { get; }
+    public TempestQueueOrder QueueOrder { get; }
+
+    /// <summary>Whether the engine consumes the <c>default</c> queue alone, without a limit: the plain claim.</summary>
+    public bool ConsumesDefaultQueueOnly =>
+        NamedQueues is [{ Name: TempestQueueNames.Default, MaxConcurrency: 0 }];
+
     public TimeProvider Time { get; }
     public TimeSpan ShutdownTimeout { get; }
     public TimeSpan QueuePollInterval { get; }
@@ -88,6 +99,18 @@ internal sealed class RunSettings
             throw new ArgumentOutOfRangeException("options", MaxOrphanedWorkers, "MaxOrphanedWorkers cannot be negative.");
         if (LoopBlockedThreshold <= TimeSpan.Zero || LoopBlockedThreshold.TotalMilliseconds > int.MaxValue)
             throw new ArgumentOutOfRangeException("options", LoopBlockedThreshold, "LoopBlockedThreshold must be more than 0 and at most 24 days.");
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var named in NamedQueues)
+        {
+            if (named is null) throw new ArgumentException("TempestOptions.Queues holds a null entry.", "options");
+            TempestQueueNames.Validate(named.Name, "options");
+            if (!names.Add(named.Name)) throw new ArgumentException($"TempestOptions.Queues names the queue {named.Name} twice.", "options");
+            if (named.MaxConcurrency < 0) throw new ArgumentOutOfRangeException("options", named.MaxConcurrency, $"The queue {named.Name}'s MaxConcurrency cannot be negative (0: no limit).");
+            if (named.Weight < 1) throw new ArgumentOutOfRangeException("options", named.Weight, $"The queue {named.Name}'s Weight must be at least 1.");
+        }
+        if (!ConsumesDefaultQueueOnly && !(NamedQueues is [{ Name: TempestQueueNames.Default }]) && (Queue.Features & TempestQueueFeatures.NamedQueues) == 0)
+            throw new NotSupportedException(
+                $"The queue {Queue.GetType().Name} keeps one queue, so this engine cannot consume {string.Join(", ", names)}: use a queue whose Features include NamedQueues (the memory, PostgreSQL and Redis queues have them).");
         if (QueuePollInterval <= TimeSpan.Zero || QueuePollInterval.TotalMilliseconds > int.MaxValue)
             throw new ArgumentOutOfRangeException("options", QueuePollInterval,
                 "QueuePollInterval must be more than 0 (a queue that cannot wait would be polled in a busy loop) and at most 24 days.");

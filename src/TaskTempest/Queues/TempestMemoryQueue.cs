@@ -10,7 +10,7 @@ namespace TaskTempest.Queues;
 /// <see cref="TimeProvider"/>, is held until then). Dead letters stay inspectable in <see cref="DeadLetters"/>.
 /// Messages live only as long as the process.
 /// </summary>
-public sealed class TempestMemoryQueue : IAcknowledgingTempestQueue, ICountingTempestQueue
+public sealed class TempestMemoryQueue : IAcknowledgingTempestQueue, ICountingTempestQueue, ITempestScheduleStore
 {
     // A lock-free queue, and waiters kept aside: a writer reads the waiter count without a lock and
     // takes the lock only when someone waits, so a busy queue costs one lock-free enqueue and one
@@ -19,6 +19,24 @@ public sealed class TempestMemoryQueue : IAcknowledgingTempestQueue, ICountingTe
     private readonly Lock _waitersLock = new();
     private readonly Queue<Waiter> _waiters = new(); // may hold waiters that gave up; skipped when woken
     private int _waiterCount; // entries in _waiters; written under the lock with Interlocked, read without it
+
+    // Everything but the default queue at priority 0: other named queues, and priorities, each queue ordered by priority
+    // (higher first) and then enqueue order, under _sortedLock. The default queue's plain messages never come here, so the
+    // fast path pays one volatile read for it (_defaultSortedCount).
+    private readonly Lock _sortedLock = new();
+    private readonly Dictionary<string, PriorityQueue<TempestMessage, (int NegatedPriority, long Sequence)>> _sorted = new(StringComparer.Ordinal);
+    private long _sortedSequence;
+    private int _defaultSortedCount; // the default queue's messages with a priority, in _sorted
+
+    // Claims over named queues wait here (woken by every write), apart from the plain waiters a write wakes one of.
+    private TaskCompletionSource _anyWrite = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _namedWaiters;
+
+    // Held unique keys (the job's id; a period's end) and the schedules, each under its own lock.
+    private readonly Lock _uniqueLock = new();
+    private readonly Dictionary<string, (string JobId, long? UntilTicks)> _unique = new(StringComparer.Ordinal);
+    private readonly Lock _schedulesLock = new();
+    private readonly SortedDictionary<string, TempestScheduleInfo> _schedules = new(StringComparer.Ordinal);
 
     private readonly ConcurrentQueue<TempestDeadLetter> _deadLetters = new();
     private readonly TimeProvider _timeProvider;
@@ -45,7 +63,16 @@ public sealed class TempestMemoryQueue : IAcknowledgingTempestQueue, ICountingTe
     public TempestMemoryQueue(TimeProvider? timeProvider = null) => _timeProvider = timeProvider ?? TimeProvider.System;
 
     /// <summary>How many messages are ready to be dequeued (not those held for a run-at: see <see cref="DelayedCount"/>).</summary>
-    public int Count => _messages.Count;
+    public int Count
+    {
+        get
+        {
+            int count = _messages.Count;
+            if (Volatile.Read(ref _defaultSortedCount) == 0 && _sorted.Count == 0) return count;
+            lock (_sortedLock) foreach (var sorted in _sorted.Values) count += sorted.Count;
+            return count;
+        }
+    }
 
     /// <summary>How many messages are held for a run-at that has not come: scheduled and retrying.</summary>
     public int DelayedCount
@@ -70,7 +97,8 @@ public sealed class TempestMemoryQueue : IAcknowledgingTempestQueue, ICountingTe
     /// on one timer), and enqueue order for one consumer.</summary>
     public TempestQueueFeatures Features =>
         TempestQueueFeatures.Acknowledgements | TempestQueueFeatures.Batches | TempestQueueFeatures.Counting
-        | TempestQueueFeatures.Delays | TempestQueueFeatures.FifoForOneConsumer;
+        | TempestQueueFeatures.Delays | TempestQueueFeatures.FifoForOneConsumer | TempestQueueFeatures.UniqueKeys
+        | TempestQueueFeatures.NamedQueues | TempestQueueFeatures.Schedules;
 
     /// <inheritdoc/>
     /// <remarks>A message whose run-at is in the future is held until then; one without a run-at, or whose run-at
@@ -78,8 +106,20 @@ public sealed class TempestMemoryQueue : IAcknowledgingTempestQueue, ICountingTe
     public ValueTask EnqueueAsync(TempestMessage message, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(message);
+        if (message.Envelope is { UniqueKey: not null } && TakeKey(message) is not null) return default; // a duplicate: skipped
         WriteWhenDue(message, message.Envelope?.RunAt);
         return default;
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>The key is held in a dictionary under a lock until the job is taken (queued), has ended (queued or
+    /// running) or its period is over.</remarks>
+    public ValueTask<string?> EnqueueUniqueAsync(TempestMessage message, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        if (TakeKey(message) is { } holder) return new(holder);
+        WriteWhenDue(message, message.Envelope?.RunAt);
+        return new((string?)null);
     }
 
     /// <inheritdoc/>
@@ -91,6 +131,7 @@ public sealed class TempestMemoryQueue : IAcknowledgingTempestQueue, ICountingTe
         {
             var message = messages[i];
             ArgumentNullException.ThrowIfNull(message);
+            if (message.Envelope is { UniqueKey: not null } && TakeKey(message) is not null) continue; // a duplicate: skipped
             WriteWhenDue(message, message.Envelope?.RunAt);
         }
         return default;
@@ -124,10 +165,90 @@ public sealed class TempestMemoryQueue : IAcknowledgingTempestQueue, ICountingTe
         return WaitAndDequeueAsync(cancellationToken);
     }
 
-    /// <summary>Takes the next message if one is waiting, without blocking (the engine's thread workers' fast path).</summary>
+    /// <summary>Takes the next message of the default queue if one is waiting, without blocking (the engine's thread
+    /// workers' fast path).</summary>
     internal bool TryDequeue([NotNullWhen(true)] out TempestMessage? message)
     {
-        return _messages.TryDequeue(out message);
+        if (Volatile.Read(ref _defaultSortedCount) != 0) return TryDequeueDefaultSorted(out message);
+        if (!_messages.TryDequeue(out message)) return false;
+        if (message.Envelope is { UniqueKey: not null }) Taken(message);
+        return true;
+    }
+
+    /// <summary>The default queue when some of its messages have a priority: higher than 0 first, then the plain ones in
+    /// order, then lower than 0.</summary>
+    private bool TryDequeueDefaultSorted([NotNullWhen(true)] out TempestMessage? message)
+    {
+        lock (_sortedLock)
+        {
+            var sorted = _sorted[TempestQueueNames.Default];
+            bool hasSorted = sorted.TryPeek(out var top, out var order);
+            if (hasSorted && -order.NegatedPriority > 0 || (!_messages.TryDequeue(out message) && hasSorted))
+            {
+                message = sorted.Dequeue();
+                Interlocked.Decrement(ref _defaultSortedCount);
+            }
+            else if (message is null) return false;
+        }
+        if (message.Envelope is { UniqueKey: not null }) Taken(message);
+        return true;
+    }
+
+    /// <summary>Takes the next message of the named queue <paramref name="queue"/> (the default queue's through <see cref="TryDequeue(out TempestMessage?)"/>).</summary>
+    private bool TryDequeue(string queue, [NotNullWhen(true)] out TempestMessage? message)
+    {
+        if (queue == TempestQueueNames.Default) return TryDequeue(out message);
+        message = null;
+        lock (_sortedLock)
+        {
+            if (!_sorted.TryGetValue(queue, out var sorted) || !sorted.TryDequeue(out message, out _)) return false;
+        }
+        if (message.Envelope is { UniqueKey: not null }) Taken(message);
+        return true;
+    }
+
+    /// <summary>Takes from the named queues of <paramref name="takes"/>, in their order, as many as each allows; waits
+    /// (woken by every write) while none of them has a message.</summary>
+    public ValueTask<IReadOnlyList<TempestMessage>> DequeueBatchAsync(IReadOnlyList<TempestQueueTake> takes, int maxCount, CancellationToken cancellationToken)
+    {
+        TempestQueueTakes.Validate(takes, maxCount);
+        var taken = TakeFrom(takes, maxCount);
+        return taken is not null ? new(taken) : WaitAndTakeFromAsync(takes, maxCount, cancellationToken);
+    }
+
+    private List<TempestMessage>? TakeFrom(IReadOnlyList<TempestQueueTake> takes, int maxCount)
+    {
+        List<TempestMessage>? taken = null;
+        for (int t = 0; t < takes.Count && (taken?.Count ?? 0) < maxCount; t++)
+        {
+            int limit = Math.Min(takes[t].MaxCount, maxCount - (taken?.Count ?? 0));
+            for (int i = 0; i < limit && TryDequeue(takes[t].Queue, out var message); i++) (taken ??= []).Add(message);
+        }
+        return taken;
+    }
+
+    private async ValueTask<IReadOnlyList<TempestMessage>> WaitAndTakeFromAsync(IReadOnlyList<TempestQueueTake> takes, int maxCount, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _namedWaiters);
+        try
+        {
+            while (true)
+            {
+                var signal = Volatile.Read(ref _anyWrite).Task; // before the look: a write during it ends the wait at once
+                if (TakeFrom(takes, maxCount) is { } taken) return taken;
+                await signal.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _namedWaiters);
+        }
+    }
+
+    private void WakeNamedWaiters()
+    {
+        if (Volatile.Read(ref _namedWaiters) != 0)
+            Interlocked.Exchange(ref _anyWrite, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
     }
 
     /// <summary>
@@ -217,7 +338,11 @@ public sealed class TempestMemoryQueue : IAcknowledgingTempestQueue, ICountingTe
     }
 
     /// <inheritdoc/>
-    public ValueTask AcknowledgeAsync(TempestMessage message, CancellationToken cancellationToken = default) => default;
+    public ValueTask AcknowledgeAsync(TempestMessage message, CancellationToken cancellationToken = default)
+    {
+        if (message?.Envelope is { UniqueKey: not null }) Ended(message);
+        return default;
+    }
 
     /// <inheritdoc/>
     /// <remarks>
@@ -233,6 +358,7 @@ public sealed class TempestMemoryQueue : IAcknowledgingTempestQueue, ICountingTe
             var outcome = outcomes[i];
             switch (outcome.Kind)
             {
+                case TempestOutcomeKind.Completed: AcknowledgeAsync(outcome.Message, cancellationToken); break;
                 case TempestOutcomeKind.Retry: RetryWhenDue(outcome.Message, outcome.Error, outcome.RunAt); break;
                 case TempestOutcomeKind.Returned: Write(outcome.Message); break;
                 case TempestOutcomeKind.ReturnedUnstarted: Requeue(outcome.Message); break;
@@ -259,8 +385,82 @@ public sealed class TempestMemoryQueue : IAcknowledgingTempestQueue, ICountingTe
         return default;
     }
 
-    internal void AddDeadLetter(TempestMessage message, string reason) =>
+    internal void AddDeadLetter(TempestMessage message, string reason)
+    {
+        if (message.Envelope is { UniqueKey: not null }) Ended(message);
         _deadLetters.Enqueue(new TempestDeadLetter(message, reason, _timeProvider.GetUtcNow()));
+    }
+
+    // ---------------------------------------------------------------- unique keys
+
+    /// <summary>Takes the message's key for it, or returns the holder's id (then the message must not be added).</summary>
+    private string? TakeKey(TempestMessage message)
+    {
+        var envelope = message.Envelope!;
+        string key = envelope.UniqueKey!;
+        long now = _timeProvider.GetUtcNow().UtcTicks;
+        lock (_uniqueLock)
+        {
+            if (_unique.TryGetValue(key, out var hold) && (hold.UntilTicks is not { } until || until > now)) return hold.JobId;
+            _unique[key] = (message.Id!, envelope.EffectiveUniqueScope == TempestUniqueScope.Period ? now + (envelope.UniqueFor ?? TimeSpan.Zero).Ticks : null);
+            return null;
+        }
+    }
+
+    /// <summary>A worker took the message: a key held while queued is free.</summary>
+    private void Taken(TempestMessage message) => Release(message, TempestUniqueScope.Queued);
+
+    /// <summary>The job ended (success, or the dead letters): a key held while queued or running is free.</summary>
+    internal void Ended(TempestMessage message) => Release(message, TempestUniqueScope.QueuedOrRunning);
+
+    private void Release(TempestMessage message, TempestUniqueScope scope)
+    {
+        var envelope = message.Envelope!;
+        if (envelope.EffectiveUniqueScope != scope) return;
+        lock (_uniqueLock)
+        {
+            if (_unique.TryGetValue(envelope.UniqueKey!, out var hold) && hold.JobId == message.Id) _unique.Remove(envelope.UniqueKey!);
+        }
+    }
+
+    // ---------------------------------------------------------------- schedules
+
+    /// <inheritdoc/>
+    public ValueTask<DateTimeOffset> RegisterScheduleAsync(TempestScheduleInfo schedule, DateTimeOffset firstTick, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(schedule);
+        lock (_schedulesLock)
+        {
+            var known = _schedules.GetValueOrDefault(schedule.Name);
+            var lastTick = known?.LastTick ?? firstTick;
+            _schedules[schedule.Name] = schedule with { LastTick = lastTick, LastJobId = known?.LastJobId };
+            return new(lastTick);
+        }
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<bool> TryTakeTickAsync(string scheduleName, DateTimeOffset tick, DateTimeOffset? nextRun, TempestMessage? job, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(scheduleName);
+        string? jobId;
+        lock (_schedulesLock)
+        {
+            var known = _schedules.GetValueOrDefault(scheduleName);
+            if (known?.LastTick is { } last && last >= tick) return new(false);
+            // Under the schedules' lock, so that two takes of one tick cannot both enqueue.
+            jobId = job is null ? null : job.Envelope is { UniqueKey: not null } ? TakeKey(job) ?? job.Id : job.Id;
+            if (job is not null && jobId == job.Id) WriteWhenDue(job, job.Envelope?.RunAt);
+            var info = known ?? new TempestScheduleInfo(scheduleName, "", "UTC", TempestMisfire.RunOnce, job?.TaskName ?? "");
+            _schedules[scheduleName] = info with { LastTick = tick, NextRun = nextRun, LastJobId = jobId };
+        }
+        return new(true);
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<IReadOnlyList<TempestScheduleInfo>> GetSchedulesAsync(CancellationToken cancellationToken = default)
+    {
+        lock (_schedulesLock) return new([.. _schedules.Values]);
+    }
 
     /// <summary>A started run failed (or timed out) and the job runs again at <paramref name="runAt"/>: counts the
     /// failure, keeps <paramref name="error"/>, and holds the message until then (ready at once if it has passed).</summary>
@@ -301,12 +501,32 @@ public sealed class TempestMemoryQueue : IAcknowledgingTempestQueue, ICountingTe
         // Counted here, by the writer, not at dequeue: two workers writing to neighbouring messages
         // would share a cache line (measured: about a fifth of the throughput with two workers).
         message.Attempt++;
+        if (message.Envelope is { } envelope && (envelope.Priority != 0 || (envelope.Queue is { } named && named != TempestQueueNames.Default)))
+        {
+            WriteSorted(message, envelope);
+            return;
+        }
         _messages.Enqueue(message);
         // The enqueue publishes the message with a plain release store, which a later load may overtake:
         // without this fence a reader could register and find the queue empty while this writer still
         // reads no waiter, and sleep beside a message.
         Interlocked.MemoryBarrier();
         if (Volatile.Read(ref _waiterCount) != 0) WakeOne();
+        WakeNamedWaiters();
+    }
+
+    /// <summary>A message of a named queue, or with a priority: into its queue's priority order.</summary>
+    private void WriteSorted(TempestMessage message, TempestEnvelope envelope)
+    {
+        string queue = TempestQueueNames.Of(envelope);
+        lock (_sortedLock)
+        {
+            if (!_sorted.TryGetValue(queue, out var sorted)) _sorted.Add(queue, sorted = new());
+            sorted.Enqueue(message, (-envelope.Priority, _sortedSequence++));
+            if (queue == TempestQueueNames.Default) Interlocked.Increment(ref _defaultSortedCount);
+        }
+        if (queue == TempestQueueNames.Default && Volatile.Read(ref _waiterCount) != 0) WakeOne();
+        WakeNamedWaiters();
     }
 
     // ---------------------------------------------------------------- delays: one timer for every held message

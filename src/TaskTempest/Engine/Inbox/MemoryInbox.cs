@@ -160,9 +160,8 @@ internal readonly struct MemoryInbox : IInbox
 
     public bool AcknowledgesEachJob => false;
 
-    public void Acknowledge(TempestMessage message, TempestTaskStatus status, TempestError? error)
-    {
-    }
+    // Called only for a job with a unique key (JobLifecycle): its end frees the key.
+    public void Acknowledge(TempestMessage message, TempestTaskStatus status, TempestError? error) => _queue.Ended(message);
 
     public string? RetryRefusal => null; // it holds run-ats on its own timer
 

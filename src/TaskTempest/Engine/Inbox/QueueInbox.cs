@@ -43,6 +43,7 @@ internal sealed class QueueInbox : IInbox
     private int _lostSlots; // slots orphaned at the cap whose credits the fetcher has yet to swallow
     private int _pendingOutcomes; // posted and not yet answered by the queue
     private readonly CancellationTokenSource _flushCancel = new(); // cancelled when shutdown stops waiting for the queue
+    private readonly QueueLanes? _lanes; // the named queues and their limits; null: the default queue alone, no limit
 
     public QueueInbox(RunContext run, MessageIntake intake)
     {
@@ -54,6 +55,8 @@ internal sealed class QueueInbox : IInbox
             Environment.ProcessId, run.Settings.Slots, run.Time.GetUtcNow());
         _intake = intake;
         _freeSlots = new SemaphoreSlim(run.Settings.Slots);
+        if (!run.Settings.ConsumesDefaultQueueOnly)
+            _lanes = new QueueLanes(run.Settings.NamedQueues, run.Settings.QueueOrder, run.Settings.Slots);
         // A retry is a recorded outcome with a run-at: it needs a queue that takes outcomes and honours run-ats.
         RetryRefusal = _acknowledging is null ? "retry not possible: the queue cannot take a job back"
             : (_queue.Features & TempestQueueFeatures.Delays) == 0 ? "retry not possible: the queue cannot delay"
@@ -83,17 +86,42 @@ internal sealed class QueueInbox : IInbox
                 int credits = await TakeCreditsAsync(stopping).ConfigureAwait(false);
                 if (credits == 0) continue;
                 IReadOnlyList<TempestMessage> batch;
+                List<TempestQueueTake>? takes = null;
+                bool leftOut = false;
+                if (_lanes is not null)
+                {
+                    takes = _lanes.Plan(credits, out leftOut);
+                    if (takes.Count == 0)
+                    {
+                        // Every queue is at its limit: the credits wait for a job of one of them to end.
+                        _freeSlots.Release(credits);
+                        await _lanes.WaitForRoomAsync(stopping).ConfigureAwait(false);
+                        continue;
+                    }
+                }
+                // A claim that left a queue out for its limit waits only until that queue has room again.
+                using var room = leftOut ? _lanes!.RoomOrStop(stopping) : null;
                 try
                 {
-                    batch = _leasing is not null
-                        ? await _leasing.ClaimAsync(_worker, credits, stopping).ConfigureAwait(false)
-                        : await _queue.DequeueBatchAsync(credits, stopping).ConfigureAwait(false);
+                    var token = room?.Token ?? stopping;
+                    batch = (_leasing, takes) switch
+                    {
+                        (not null, null) => await _leasing.ClaimAsync(_worker, credits, token).ConfigureAwait(false),
+                        (not null, _) => await _leasing.ClaimAsync(_worker, takes, credits, token).ConfigureAwait(false),
+                        (null, null) => await _queue.DequeueBatchAsync(credits, token).ConfigureAwait(false),
+                        (null, _) => await _queue.DequeueBatchAsync(takes, credits, token).ConfigureAwait(false),
+                    };
                     failures = 0;
                 }
                 catch (OperationCanceledException) when (stopping.IsCancellationRequested)
                 {
                     _freeSlots.Release(credits);
                     break;
+                }
+                catch (OperationCanceledException) when (room is { RoomFreed: true })
+                {
+                    _freeSlots.Release(credits); // a queue left out has room: plan again
+                    continue;
                 }
                 catch (Exception e) when (!_run.Ended)
                 {
@@ -167,6 +195,7 @@ internal sealed class QueueInbox : IInbox
                 return;
             }
         }
+        _lanes?.Started(message);
         if (message.Lease is { } lease)
         {
             lease.JobCancellation = CancellationTokenSource.CreateLinkedTokenSource(_run.Aborting.Token);
@@ -268,7 +297,7 @@ internal sealed class QueueInbox : IInbox
     {
         if (_acknowledging is null)
         {
-            ReleaseSlot();
+            ReleaseSlot(message);
             return;
         }
         Post(new TempestOutcome(TempestOutcomeKind.Completed, message) { Status = status, Error = error });
@@ -288,12 +317,13 @@ internal sealed class QueueInbox : IInbox
 
     public void ReturnUnstarted(TempestMessage message)
     {
-        ReleaseSlot();
+        ReleaseSlot(message);
         PutBack(message, TempestOutcomeKind.ReturnedUnstarted, "it was dequeued while stopping");
     }
 
-    private void ReleaseSlot()
+    private void ReleaseSlot(TempestMessage message)
     {
+        _lanes?.Ended(message); // before the credit: the fetcher that wakes for it plans with the queue's room
         int before = _freeSlots.Release();
         // Each credit comes back once per message the fetcher took: by the job's one report, or by its return.
         Debug.Assert(before < _run.Settings.Slots, "a slot's credit came back twice");
@@ -383,7 +413,7 @@ internal sealed class QueueInbox : IInbox
                 Interlocked.Decrement(ref _pendingOutcomes);
                 // An aborted job may still hold its token (shutdown gave up on it): that one is left to the collector.
                 ForgetLease(outcome.Message, dispose: outcome.Kind != TempestOutcomeKind.Returned);
-                if (TookSlot(outcome)) ReleaseSlot();
+                if (TookSlot(outcome)) ReleaseSlot(outcome.Message);
             }
         }
     }
