@@ -68,8 +68,11 @@ internal sealed class EngineRun(TempestEngine engine)
         engine.RaiseAfterInitialize(main); // before the first task, as the original's after_initialize
         inbox.Start();
         dispatcher.Start();
+        var scheduler = new EngineScheduler(engine, run);
+        scheduler.Start();
 
         var reason = await _stopRequested.Task.ConfigureAwait(false);
+        await scheduler.StopAsync().ConfigureAwait(false); // no tick is submitted once the engine stops
         var timeout = settings.ShutdownTimeout;
         // Enums go in as text: ZLogger formats enum holes through a lookup that fails under NativeAOT.
         main.ZLogInformation($"shutdown requested ({reason.ToString()}): waiting up to {FormatTimeout(timeout)} for running tasks");
