@@ -6,9 +6,11 @@ using TaskTempest.PostgreSql;
 using TaskTempest.Samples.PostgreSql;
 
 // A worker on the PostgreSQL queue, and the program that fills its queue. Any number of workers may share a schema.
-//   PostgreSqlTempest work <connection string> <schema> [--lease <seconds>] [--max-lease-expiries <n>]
+//   PostgreSqlTempest work <connection string> <schema> [--lease <seconds>] [--max-lease-expiries <n>] [--every-second]
 //       runs jobs, 50 at a time, until SIGINT or SIGTERM (it drains and exits 0, 1 if it had to abort tasks). Killed
-//       instead (SIGKILL), its leases expire and the other workers run its jobs again.
+//       instead (SIGKILL), its leases expire and the other workers run its jobs again. --every-second adds the
+//       recurring schedule every-second ("* * * * * *"), whose jobs record the number -1: started in several workers,
+//       each tick runs once among them.
 //   PostgreSqlTempest submit <connection string> <schema> <count> [--seed <n>]
 //       creates the tables and submits <count> jobs of 2-10 ms in one multi-row insert.
 // Both create the queue's tables and the completions table if they are missing.
@@ -25,6 +27,7 @@ switch (args)
         // The task's constructor takes Completions: each job gets it from here.
         await using var services = new ServiceCollection().AddSingleton(completions).BuildServiceProvider();
         var engine = new PostgreSqlTempest(new TempestOptions { Queue = queue, Services = services });
+        if (options.Contains("--every-second")) engine.AddRecurring("every-second", "* * * * * *", s => s.SubmitRecordCompletion(-1, 0));
         Console.WriteLine($"{engine.Name} {Environment.ProcessId}: working on {schema}, lease {lease.TotalSeconds:0.###} s, " +
             $"dead-lettered after {maxLeaseExpiries} lease expiries; logs in {engine.Name}.log. Ctrl+C to stop.");
         var result = await engine.RunAsync();
@@ -49,7 +52,7 @@ switch (args)
     }
 
     default:
-        Console.Error.WriteLine("usage: PostgreSqlTempest work <connection string> <schema> [--lease <seconds>] [--max-lease-expiries <n>]");
+        Console.Error.WriteLine("usage: PostgreSqlTempest work <connection string> <schema> [--lease <seconds>] [--max-lease-expiries <n>] [--every-second]");
         Console.Error.WriteLine("       PostgreSqlTempest submit <connection string> <schema> <count> [--seed <n>]");
         return 2;
 }
