@@ -110,12 +110,12 @@ public sealed partial class TempestPostgreSqlQueue : ITempestQueueInspector
                 _ => TempestJobState.Scheduled,
             },
             Attempt = r.GetInt32(4),
-            Envelope = envelope.IsDefault && !r.GetBoolean(15) ? null : envelope,
-            Lease = state == Running && !r.IsDBNull(17) ? new TempestLease(Text(16) ?? "", r.GetInt64(17), r.GetFieldValue<DateTimeOffset>(18)) : null,
-            DeadReason = Text(19),
-            DeadAt = r.IsDBNull(20) ? null : r.GetFieldValue<DateTimeOffset>(20),
-            EnqueuedAt = r.GetFieldValue<DateTimeOffset>(21),
-            Message = r.GetString(22),
+            Envelope = envelope.IsDefault && !r.GetBoolean(17) ? null : envelope,
+            Lease = state == Running && !r.IsDBNull(19) ? new TempestLease(Text(18) ?? "", r.GetInt64(19), r.GetFieldValue<DateTimeOffset>(20)) : null,
+            DeadReason = Text(21),
+            DeadAt = r.IsDBNull(22) ? null : r.GetFieldValue<DateTimeOffset>(22),
+            EnqueuedAt = r.GetFieldValue<DateTimeOffset>(23),
+            Message = r.GetString(24),
         };
     }
 
@@ -160,16 +160,52 @@ public sealed partial class TempestPostgreSqlQueue : ITempestQueueInspector
     public ValueTask<bool> CancelAsync(string id, CancellationToken cancellationToken = default) =>
         ChangeOneAsync($"DELETE FROM {_s}.jobs WHERE queue = $1 AND id = $2 AND state < 3", id, cancellationToken);
 
-    /// <inheritdoc/>
-    public ValueTask<bool> RequeueDeadAsync(string id, CancellationToken cancellationToken = default) =>
-        ChangeOneAsync($"UPDATE {_s}.jobs SET {Fresh} WHERE queue = $1 AND id = $2 AND state = 3", id, cancellationToken);
+    /// <summary>A dead letter back to run (same id, fresh counts, due now). It takes its unique key again when no other job
+    /// holds it, else it runs without it: a requeue never fails on a key.</summary>
+    public async ValueTask<bool> RequeueDeadAsync(string id, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        return await RequeueAsync("AND id = $2", id, cancellationToken).ConfigureAwait(false) == 1;
+    }
 
     /// <inheritdoc/>
-    public async ValueTask<int> RequeueAllDeadAsync(CancellationToken cancellationToken = default)
+    public async ValueTask<int> RequeueAllDeadAsync(CancellationToken cancellationToken = default) =>
+        await RequeueAsync("", id: null, cancellationToken).ConfigureAwait(false);
+
+    private async ValueTask<int> RequeueAsync(string which, string? id, CancellationToken cancellationToken)
     {
-        int requeued = await ChangeAllAsync($"UPDATE {_s}.jobs SET {Fresh} WHERE queue = $1 AND state = 3", cancellationToken).ConfigureAwait(false);
+        await EnsureMigratedAsync(cancellationToken).ConfigureAwait(false);
+        // The first dead letter of a key (by enqueue order) takes it when no job holds it; an enqueue that takes it
+        // meanwhile makes the update fail on jobs_unique, and then they go back without their keys.
+        string withKeys = $"""
+            WITH dead AS (SELECT id FROM {_s}.jobs WHERE queue = $1 AND state = 3 {which} FOR UPDATE),
+            keyed AS (
+                SELECT j.id, j.unique_key IS NOT NULL AND j.unique_scope <> 3
+                       AND row_number() OVER (PARTITION BY j.unique_key ORDER BY j.seq) = 1
+                       AND NOT EXISTS (SELECT 1 FROM {_s}.jobs h WHERE h.queue = j.queue AND h.unique_key = j.unique_key AND h.unique_held) AS hold
+                FROM {_s}.jobs j JOIN dead ON dead.id = j.id)
+            UPDATE {_s}.jobs j SET {Fresh}, unique_held = keyed.hold FROM keyed WHERE j.id = keyed.id AND j.state = 3
+            """;
+        string withoutKeys = $"UPDATE {_s}.jobs SET {Fresh}, unique_held = false WHERE queue = $1 AND state = 3 {which}";
+        int requeued;
+        try
+        {
+            requeued = await ExecuteAsync(withKeys, id, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Npgsql.PostgresException e) when (e.SqlState == Npgsql.PostgresErrorCodes.UniqueViolation)
+        {
+            requeued = await ExecuteAsync(withoutKeys, id, cancellationToken).ConfigureAwait(false);
+        }
         if (requeued > 0) Wake();
         return requeued;
+    }
+
+    private async Task<int> ExecuteAsync(string sql, string? id, CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand(sql);
+        command.Parameters.Add(Value(_options.QueueName));
+        if (id is not null) command.Parameters.Add(Value(id));
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>A dead letter back to run: same id, fresh counts, due now.</summary>

@@ -8,7 +8,11 @@ namespace TaskTempest.PostgreSql;
 /// <param name="DeadLetters">Dead letters older than <see cref="TempestPostgreSqlOptions.KeepDeadLettersFor"/> or beyond <see cref="TempestPostgreSqlOptions.MaxDeadLetters"/>.</param>
 /// <param name="Failures">Failed runs older than <see cref="TempestPostgreSqlOptions.KeepFailuresFor"/> or beyond <see cref="TempestPostgreSqlOptions.MaxFailures"/>.</param>
 /// <param name="Workers">Registry entries silent for <see cref="TempestPostgreSqlOptions.ForgetSilentWorkersAfter"/>.</param>
-public sealed record TempestPostgreSqlMaintenance(long Completed, long DeadLetters, long Failures, long Workers);
+public sealed record TempestPostgreSqlMaintenance(long Completed, long DeadLetters, long Failures, long Workers)
+{
+    /// <summary>Unique keys whose period (<see cref="TaskTempest.Queues.TempestUniqueScope.Period"/>) had ended.</summary>
+    public long UniqueLocks { get; init; }
+}
 
 public sealed partial class TempestPostgreSqlQueue
 {
@@ -77,7 +81,12 @@ public sealed partial class TempestPostgreSqlQueue
             DELETE FROM {_s}.workers WHERE id IN (
                 SELECT id FROM {_s}.workers WHERE last_heartbeat < now() - $1 * interval '1 millisecond' {Batch})
             """, _options.ForgetSilentWorkersAfter, cancellationToken).ConfigureAwait(false);
-        return new TempestPostgreSqlMaintenance(completed, dead, failures, workers);
+        // An ended period's lock already lets the next submit in; deleting it only keeps the table small.
+        long locks = await DeleteInBatchesAsync($"""
+            DELETE FROM {_s}.unique_locks WHERE (queue, key) IN (
+                SELECT queue, key FROM {_s}.unique_locks WHERE until < now() - $1 * interval '1 millisecond' {Batch})
+            """, TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
+        return new TempestPostgreSqlMaintenance(completed, dead, failures, workers) { UniqueLocks = locks };
     }
 
     private Task<long> DeleteInBatchesAsync(string sql, TimeSpan keep, CancellationToken cancellationToken) =>
@@ -123,11 +132,11 @@ public sealed partial class TempestPostgreSqlQueue
         try
         {
             if (await MaintainAsync(_disposed.Token).ConfigureAwait(false) is { } done
-                && (done.Completed | done.DeadLetters | done.Failures | done.Workers) != 0)
+                && (done.Completed | done.DeadLetters | done.Failures | done.Workers | done.UniqueLocks) != 0)
             {
                 _logger.LogInformation(
-                    "PostgreSQL queue {Schema}: maintenance deleted {Completed} completed jobs, {DeadLetters} dead letters, {Failures} failed runs and {Workers} silent workers",
-                    _s, done.Completed, done.DeadLetters, done.Failures, done.Workers);
+                    "PostgreSQL queue {Schema}: maintenance deleted {Completed} completed jobs, {DeadLetters} dead letters, {Failures} failed runs, {Workers} silent workers and {UniqueLocks} ended unique periods",
+                    _s, done.Completed, done.DeadLetters, done.Failures, done.Workers, done.UniqueLocks);
             }
         }
         catch (OperationCanceledException) when (_disposed.IsCancellationRequested)

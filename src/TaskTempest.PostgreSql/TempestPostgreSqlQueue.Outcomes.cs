@@ -11,7 +11,8 @@ public sealed partial class TempestPostgreSqlQueue
     /// only where the row is still running under the delivery's token. Completed deletes the row, or keeps a success for
     /// <see cref="TempestPostgreSqlOptions.KeepCompletedFor"/> (a failure or timeout goes to the recent failures first); Retry counts a failure, keeps the error and waits for the run-at; Returned
     /// puts it back as it is; ReturnedUnstarted with the claim's attempt undone; DeadLettered keeps it aside with the
-    /// reason (a failed run's counts its failure). Returns the messages refused because their lease is not theirs.
+    /// reason (a failed run's counts its failure). A success and a dead letter free the job's unique key (a Period key stays
+    /// until its end). Returns the messages refused because their lease is not theirs.
     /// </summary>
     public async ValueTask<IReadOnlyList<TempestMessage>> RecordAsync(IReadOnlyList<TempestOutcome> outcomes, CancellationToken cancellationToken = default)
     {
@@ -65,7 +66,7 @@ public sealed partial class TempestPostgreSqlQueue
                 FROM t WHERE {Leased} RETURNING j.id, j.attempt, j.task, t.token
                 """,
             _ => $"""
-                UPDATE {_s}.jobs j SET state = 3, dead_reason = COALESCE(t.reason, 'dead-lettered'), dead_at = now(),
+                UPDATE {_s}.jobs j SET state = 3, dead_reason = COALESCE(t.reason, 'dead-lettered'), dead_at = now(), unique_held = false,
                     failures = j.failures + CASE WHEN t.status IN (1, 2) THEN 1 ELSE 0 END,
                     last_error_type = COALESCE(t.error_type, j.last_error_type),
                     last_error_message = CASE WHEN t.error_type IS NULL THEN j.last_error_message ELSE t.error_message END, {Task}, {Unlease}
@@ -106,7 +107,7 @@ public sealed partial class TempestPostgreSqlQueue
     /// the recent failures, kept longer).</summary>
     private string KeptCompletions(string task, string unlease) => $"""
         kept AS (
-            UPDATE {_s}.jobs j SET state = 4, finished_at = now(), {task}, {unlease}
+            UPDATE {_s}.jobs j SET state = 4, finished_at = now(), unique_held = false, {task}, {unlease}
             FROM t WHERE {Leased} AND t.status = 0 RETURNING j.id, j.attempt, j.task, t.token),
         dropped AS (DELETE FROM {_s}.jobs j USING t WHERE {Leased} AND t.status <> 0 RETURNING j.id, j.attempt, j.task, t.token),
         """;

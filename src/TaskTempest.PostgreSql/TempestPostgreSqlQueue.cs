@@ -22,7 +22,7 @@ namespace TaskTempest.PostgreSql;
 /// Enqueue is idempotent by id: a message whose id the table already holds is not added again. The tables are created
 /// at first use (<see cref="TempestPostgreSqlSchema"/>).
 /// </remarks>
-public sealed partial class TempestPostgreSqlQueue : ILeasingTempestQueue, ICountingTempestQueue, IAsyncDisposable
+public sealed partial class TempestPostgreSqlQueue : ILeasingTempestQueue, ICountingTempestQueue, ITempestScheduleStore, IAsyncDisposable
 {
     private const short Waiting = 0, Retrying = 1, Running = 2, Dead = 3, Completed = 4;
 
@@ -59,7 +59,7 @@ public sealed partial class TempestPostgreSqlQueue : ILeasingTempestQueue, ICoun
     public TempestQueueFeatures Features =>
         TempestQueueFeatures.Acknowledgements | TempestQueueFeatures.Leases | TempestQueueFeatures.Delays
         | TempestQueueFeatures.Batches | TempestQueueFeatures.FifoForOneConsumer | TempestQueueFeatures.Counting
-        | TempestQueueFeatures.Inspection;
+        | TempestQueueFeatures.Inspection | TempestQueueFeatures.UniqueKeys | TempestQueueFeatures.NamedQueues | TempestQueueFeatures.Schedules;
 
     /// <summary>Creates the tables if they are missing (also done at first use).</summary>
     public Task MigrateAsync(CancellationToken cancellationToken = default) => EnsureMigratedAsync(cancellationToken);
@@ -82,7 +82,8 @@ public sealed partial class TempestPostgreSqlQueue : ILeasingTempestQueue, ICoun
     public ValueTask EnqueueAsync(TempestMessage message, CancellationToken cancellationToken = default) =>
         EnqueueBatchAsync([message ?? throw new ArgumentNullException(nameof(message))], cancellationToken);
 
-    /// <summary>Adds every message in one statement (one round trip), in order; a message whose id is taken is skipped.</summary>
+    /// <summary>Adds every message in one statement (one round trip), in order; a message whose id is taken is skipped, and
+    /// so is one whose unique key a job holds (in the batch, the first of a key wins).</summary>
     public async ValueTask EnqueueBatchAsync(IReadOnlyList<TempestMessage> messages, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(messages);
@@ -98,10 +99,14 @@ public sealed partial class TempestPostgreSqlQueue : ILeasingTempestQueue, ICoun
     /// <summary>The insert and, when it is this instance's turn (<see cref="NotifyInterval"/>), its wake-up, in one round trip:
     /// on the queue's data source, or on <paramref name="connection"/> (in the caller's transaction, where the notice goes
     /// out at the commit).</summary>
-    internal NpgsqlBatch CreateInsertBatch(Rows rows, NpgsqlConnection? connection)
+    internal NpgsqlBatch CreateInsertBatch(Rows rows, NpgsqlConnection? connection) =>
+        CreateBatch(rows.HasPeriodKeys ? InsertWithLocksSql : InsertSql, rows, connection);
+
+    /// <summary>A statement over <paramref name="rows"/> (bound as $1 to $18) and the wake-up when it is this instance's turn.</summary>
+    private NpgsqlBatch CreateBatch(string sql, Rows rows, NpgsqlConnection? connection)
     {
         var batch = connection is null ? _dataSource.CreateBatch() : new NpgsqlBatch(connection);
-        var insert = new NpgsqlBatchCommand(InsertSql);
+        var insert = new NpgsqlBatchCommand(sql);
         rows.Bind(insert.Parameters, _options.QueueName);
         batch.BatchCommands.Add(insert);
         if (TakeNotifyTurn())
@@ -113,18 +118,62 @@ public sealed partial class TempestPostgreSqlQueue : ILeasingTempestQueue, ICoun
         return batch;
     }
 
-    /// <summary>The statement behind <see cref="EnqueueBatchAsync"/>.</summary>
-    internal string InsertSql => $"""
-        INSERT INTO {_s}.jobs (id, queue, envelope_queue, task, body, body_is_envelope, state, priority, run_at, scheduled_for, attempt,
-                               failures, lease_expiries, max_attempts, unique_key, last_error_type, last_error_message, trace_parent)
-        SELECT t.id, $16, t.queue, t.task, t.body, t.body_is_envelope, 0, t.priority, COALESCE(t.run_at, now()), t.run_at, t.attempt,
-               t.failures, t.lease_expiries, t.max_attempts, t.unique_key, t.error_type, t.error_message, t.trace_parent
-        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::boolean[], $6::integer[], $7::timestamptz[], $8::integer[],
-                    $9::integer[], $10::integer[], $11::integer[], $12::text[], $13::text[], $14::text[], $15::text[])
+    // Unique keys are the store's: a job of scope Queued or QueuedOrRunning holds its key as long as its row's unique_held
+    // is set (the partial unique index jobs_unique), a Period key is a row of unique_locks until its end. The plain insert
+    // skips a duplicate by ON CONFLICT DO NOTHING, which covers every unique index (the id's and the key's), so a keyed
+    // message costs no extra statement; a Period key adds a CTE that takes its lock first.
+
+    /// <summary>The rows' column arrays, $1 to $17 ($18 is the instance's queue name).</summary>
+    private const string RowsSource = """
+        unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::boolean[], $6::integer[], $7::timestamptz[], $8::integer[],
+               $9::integer[], $10::integer[], $11::integer[], $12::text[], $13::text[], $14::text[], $15::text[], $16::smallint[],
+               $17::bigint[])
              WITH ORDINALITY AS t(id, queue, task, body, body_is_envelope, priority, run_at, attempt, failures, lease_expiries,
-                                  max_attempts, unique_key, error_type, error_message, trace_parent, n)
+                                  max_attempts, unique_key, error_type, error_message, trace_parent, unique_scope, unique_for, n)
+        """;
+
+    /// <summary>A row whose key its job row holds (scopes Queued and QueuedOrRunning; no scope with a key is the latter).</summary>
+    private const string HoldsKey = "(t.unique_key IS NOT NULL AND t.unique_scope <> 3)";
+
+    /// <summary>A row whose key is a lock for a period.</summary>
+    private const string PeriodKey = "(t.unique_key IS NOT NULL AND t.unique_scope = 3)";
+
+    private string InsertJobs(string from, string where = "") => $"""
+        INSERT INTO {_s}.jobs (id, queue, envelope_queue, task, body, body_is_envelope, state, priority, run_at, scheduled_for, attempt,
+                               failures, lease_expiries, max_attempts, unique_key, unique_scope, unique_for, unique_held,
+                               last_error_type, last_error_message, trace_parent)
+        SELECT t.id, $18, t.queue, t.task, t.body, t.body_is_envelope, 0, t.priority, COALESCE(t.run_at, now()), t.run_at, t.attempt,
+               t.failures, t.lease_expiries, t.max_attempts, t.unique_key, t.unique_scope, t.unique_for, {HoldsKey},
+               t.error_type, t.error_message, t.trace_parent
+        FROM {from}{where}
         ORDER BY t.n
-        ON CONFLICT (id) DO NOTHING
+        """;
+
+    /// <summary>The statement behind <see cref="EnqueueBatchAsync"/> (no Period key among the rows).</summary>
+    internal string InsertSql => $"""
+        {InsertJobs(RowsSource)}
+        ON CONFLICT DO NOTHING
+        """;
+
+    /// <summary>Takes the Period keys of the rows in <c>t</c> (the first row of a key in the batch) that are free, on the
+    /// server's clock; returns the job ids that took one.</summary>
+    private string LockPeriods(string onConflict) => $"""
+        INSERT INTO {_s}.unique_locks (queue, key, job_id, until)
+            SELECT DISTINCT ON (t.unique_key) $18, t.unique_key, t.id, now() + COALESCE(t.unique_for, 0) * interval '1 millisecond'
+            FROM t WHERE {PeriodKey}
+            ORDER BY t.unique_key, t.n
+            ON CONFLICT (queue, key) DO UPDATE SET {onConflict}
+            RETURNING job_id
+        """;
+
+    private string FreeLocksOnly => $"job_id = EXCLUDED.job_id, until = EXCLUDED.until WHERE {_s}.unique_locks.until <= now()";
+
+    /// <summary>The insert of a batch with Period keys: a row with one is added only if it took its lock.</summary>
+    internal string InsertWithLocksSql => $"""
+        WITH t AS (SELECT * FROM {RowsSource}),
+        locked AS ({LockPeriods(FreeLocksOnly)})
+        {InsertJobs("t", $" WHERE NOT {PeriodKey} OR t.id IN (SELECT job_id FROM locked)")}
+        ON CONFLICT DO NOTHING
         """;
 
     /// <summary>One row to insert: a typed message as its envelope text, another program's text as it is (its header read).</summary>
@@ -152,7 +201,14 @@ public sealed partial class TempestPostgreSqlQueue : ILeasingTempestQueue, ICoun
     {
         private readonly List<Row> _rows = new(capacity);
 
-        public void Add(Row row) => _rows.Add(row);
+        public void Add(Row row)
+        {
+            _rows.Add(row);
+            if (row.Envelope?.EffectiveUniqueScope == TempestUniqueScope.Period) HasPeriodKeys = true;
+        }
+
+        /// <summary>Whether a row's key is held for a period (the insert then takes locks first).</summary>
+        public bool HasPeriodKeys { get; private set; }
 
         public void Bind(NpgsqlParameterCollection parameters, string queueName)
         {
@@ -172,6 +228,8 @@ public sealed partial class TempestPostgreSqlQueue : ILeasingTempestQueue, ICoun
             parameters.Add(Array(NpgsqlDbType.Text, Column(r => r.Envelope?.LastError?.Type)));
             parameters.Add(Array(NpgsqlDbType.Text, Column(r => r.Envelope?.LastError?.Message)));
             parameters.Add(Array(NpgsqlDbType.Text, Column(r => r.Envelope?.TraceParent)));
+            parameters.Add(Array(NpgsqlDbType.Smallint, Column(r => (short)(r.Envelope?.UniqueScope ?? TempestUniqueScope.None))));
+            parameters.Add(Array(NpgsqlDbType.Bigint, Column(r => r.Envelope?.UniqueFor is { } period ? (long?)(long)period.TotalMilliseconds : null)));
             parameters.Add(Value(queueName));
         }
     }
@@ -185,53 +243,100 @@ public sealed partial class TempestPostgreSqlQueue : ILeasingTempestQueue, ICoun
 
     // ------------------------------------------------------------------ claim
 
-    /// <summary>Claims one message for an anonymous owner: through the two-method contract the queue still leases, so a
-    /// delivery nobody records comes back when its lease expires.</summary>
+    /// <summary>Claims one message of the <c>default</c> queue for an anonymous owner: through the two-method contract the
+    /// queue still leases, so a delivery nobody records comes back when its lease expires.</summary>
     public async ValueTask<TempestMessage?> DequeueAsync(CancellationToken cancellationToken)
     {
         var claimed = await ClaimAsync(AnonymousWorker, 1, cancellationToken).ConfigureAwait(false);
         return claimed[0];
     }
 
+    /// <summary>Claims for an anonymous owner from the named queues of <paramref name="takes"/> (see
+    /// <see cref="ClaimAsync(TempestWorkerInfo, IReadOnlyList{TempestQueueTake}, int, CancellationToken)"/>).</summary>
+    public ValueTask<IReadOnlyList<TempestMessage>> DequeueBatchAsync(IReadOnlyList<TempestQueueTake> takes, int maxCount, CancellationToken cancellationToken) =>
+        ClaimAsync(AnonymousWorker, takes, maxCount, cancellationToken);
+
     private static readonly TempestWorkerInfo AnonymousWorker =
         new("anonymous", "", Environment.MachineName, Environment.ProcessId, 1, DateTimeOffset.UnixEpoch);
 
     /// <summary>
-    /// Claims up to <paramref name="maxCount"/> due jobs in one statement (by priority, then run-at, then enqueue order),
-    /// each leased to <paramref name="worker"/> with a fresh token until now plus <see cref="LeaseDuration"/> on the
-    /// server's clock, and its attempt counted. When none is due it waits for a wake-up (this process's enqueue, another's
-    /// NOTIFY), or polls (<see cref="TempestPostgreSqlOptions.PollInterval"/> with jitter; right after a claim that found
-    /// jobs, sooner: 5 ms doubling to 80 ms), until <paramref name="cancellationToken"/> is cancelled.
+    /// Claims up to <paramref name="maxCount"/> due jobs of the <c>default</c> queue in one statement (by priority, then
+    /// run-at, then enqueue order), each leased to <paramref name="worker"/> with a fresh token until now plus
+    /// <see cref="LeaseDuration"/> on the server's clock, and its attempt counted. When none is due it waits for a wake-up
+    /// (this process's enqueue, another's NOTIFY), or polls (<see cref="TempestPostgreSqlOptions.PollInterval"/> with
+    /// jitter; right after a claim that found jobs, sooner: 5 ms doubling to 80 ms), until <paramref name="cancellationToken"/> is cancelled.
     /// </summary>
-    public async ValueTask<IReadOnlyList<TempestMessage>> ClaimAsync(TempestWorkerInfo worker, int maxCount, CancellationToken cancellationToken)
+    public ValueTask<IReadOnlyList<TempestMessage>> ClaimAsync(TempestWorkerInfo worker, int maxCount, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxCount, 1);
+        return ClaimAsync(worker, [new TempestQueueTake(TempestQueueNames.Default, maxCount)], maxCount, cancellationToken);
+    }
+
+    /// <summary>
+    /// Claims as <see cref="ClaimAsync(TempestWorkerInfo, int, CancellationToken)"/> does, from the named queues of
+    /// <paramref name="takes"/> in their order, in one statement: from the first up to its count, then from the next, never
+    /// more than <paramref name="maxCount"/> in all (a queue named twice counts once, at its first place). It waits while
+    /// none of them has a due job; wake-ups and polls are the instance's, whatever the named queue.
+    /// </summary>
+    public async ValueTask<IReadOnlyList<TempestMessage>> ClaimAsync(TempestWorkerInfo worker, IReadOnlyList<TempestQueueTake> takes, int maxCount,
+        CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(worker);
-        ArgumentOutOfRangeException.ThrowIfLessThan(maxCount, 1);
+        var (names, counts) = ValidateTakes(takes, maxCount);
         await EnsureMigratedAsync(cancellationToken).ConfigureAwait(false);
-        return await _claimWaits.ClaimAsync(token => TryClaimAsync(worker.Id, maxCount, token), EnsureListening, this, _disposed.Token,
+        return await _claimWaits.ClaimAsync(token => TryClaimAsync(worker.Id, names, counts, maxCount, token), EnsureListening, this, _disposed.Token,
             cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<List<TempestMessage>> TryClaimAsync(string owner, int maxCount, CancellationToken cancellationToken)
+    private static (string[] Names, int[] Counts) ValidateTakes(IReadOnlyList<TempestQueueTake> takes, int maxCount)
     {
-        await using var command = _dataSource.CreateCommand($"""
-            WITH picked AS (
-                SELECT id FROM {_s}.jobs
-                WHERE queue = $1 AND state < 2 AND run_at <= now()
+        ArgumentNullException.ThrowIfNull(takes);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxCount, 1);
+        if (takes.Count == 0) throw new ArgumentException("A claim names at least one queue.", nameof(takes));
+        var names = new List<string>(takes.Count);
+        var counts = new List<int>(takes.Count);
+        foreach (var take in takes)
+        {
+            TempestQueueNames.Validate(take.Queue, nameof(takes));
+            if (take.MaxCount < 1) throw new ArgumentOutOfRangeException(nameof(takes), "Each queue of a claim takes at least one message.");
+            if (names.Contains(take.Queue)) continue; // its first place decides: two laterals must not pick one row twice
+            names.Add(take.Queue);
+            counts.Add(Math.Min(take.MaxCount, maxCount));
+        }
+        return (names.ToArray(), counts.ToArray());
+    }
+
+    /// <summary>The claim: per named queue, in the order asked, a walk of <c>jobs_claimable_named</c> that locks up to its
+    /// count (SKIP LOCKED); the total is cut to <c>$4</c> by rank, so a few rows past it are locked for the statement's
+    /// length only. A Queued key is released here.</summary>
+    internal string ClaimSql => $"""
+        WITH takes AS (SELECT * FROM unnest($1::text[], $2::integer[]) WITH ORDINALITY AS takes(name, count, rank)),
+        picked AS (
+            SELECT c.id FROM takes CROSS JOIN LATERAL (
+                SELECT id, priority, run_at, seq FROM {_s}.jobs
+                WHERE queue = $3 AND COALESCE(envelope_queue, 'default') = takes.name AND state < 2 AND run_at <= now()
                 ORDER BY priority DESC, run_at, seq
-                LIMIT $2
-                FOR UPDATE SKIP LOCKED)
-            UPDATE {_s}.jobs j
-            SET state = 2, attempt = j.attempt + 1, lease_owner = $3, lease_token = nextval('{_s}.lease_tokens'),
-                lease_until = now() + $4 * interval '1 millisecond'
-            FROM picked WHERE j.id = picked.id
-            RETURNING j.id, j.body, j.body_is_envelope, j.attempt, {EnvelopeColumns}, j.lease_token, j.lease_until, j.run_at, j.seq
-            """);
+                LIMIT takes.count
+                FOR UPDATE SKIP LOCKED) c
+            ORDER BY takes.rank, c.priority DESC, c.run_at, c.seq
+            LIMIT $4)
+        UPDATE {_s}.jobs j
+        SET state = 2, attempt = j.attempt + 1, lease_owner = $5, lease_token = nextval('{_s}.lease_tokens'),
+            lease_until = now() + $6 * interval '1 millisecond', unique_held = j.unique_held AND j.unique_scope <> 1
+        FROM picked WHERE j.id = picked.id
+        RETURNING j.id, j.body, j.body_is_envelope, j.attempt, {EnvelopeColumns}, j.lease_token, j.lease_until, j.run_at, j.seq
+        """;
+
+    private async Task<List<TempestMessage>> TryClaimAsync(string owner, string[] names, int[] counts, int maxCount, CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand(ClaimSql);
+        command.Parameters.Add(Array(NpgsqlDbType.Text, names));
+        command.Parameters.Add(Array(NpgsqlDbType.Integer, counts));
         command.Parameters.Add(Value(_options.QueueName));
         command.Parameters.Add(Value(maxCount));
         command.Parameters.Add(Value(owner));
         command.Parameters.Add(Value(_options.LeaseDuration.TotalMilliseconds));
-        var claimed = new List<(int Priority, DateTime RunAt, long Seq, TempestMessage Message)>();
+        var claimed = new List<(int Rank, int Priority, DateTime RunAt, long Seq, TempestMessage Message)>();
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
         {
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -243,14 +348,15 @@ public sealed partial class TempestPostgreSqlQueue : ILeasingTempestQueue, ICoun
                 {
                     Attempt = reader.GetInt32(3),
                     Envelope = envelope.IsDefault && !bodyIsEnvelope ? null : envelope,
-                    Lease = new TempestLease(owner, reader.GetInt64(14), reader.GetFieldValue<DateTimeOffset>(15)),
+                    Lease = new TempestLease(owner, reader.GetInt64(16), reader.GetFieldValue<DateTimeOffset>(17)),
                     Receipt = id,
                 };
-                claimed.Add((envelope.Priority, reader.GetDateTime(16), reader.GetInt64(17), delivery));
+                claimed.Add((System.Array.IndexOf(names, TempestQueueNames.Of(envelope)), envelope.Priority, reader.GetDateTime(18), reader.GetInt64(19), delivery));
             }
         }
         // RETURNING keeps no order: hand them out in the order the claim took them.
-        claimed.Sort(static (a, b) => a.Priority != b.Priority ? b.Priority.CompareTo(a.Priority)
+        claimed.Sort(static (a, b) => a.Rank != b.Rank ? a.Rank.CompareTo(b.Rank)
+            : a.Priority != b.Priority ? b.Priority.CompareTo(a.Priority)
             : a.RunAt != b.RunAt ? a.RunAt.CompareTo(b.RunAt) : a.Seq.CompareTo(b.Seq));
         return claimed.ConvertAll(c => c.Message);
     }
@@ -270,12 +376,15 @@ public sealed partial class TempestPostgreSqlQueue : ILeasingTempestQueue, ICoun
             UniqueKey = Text(6),
             LastError = Text(7) is { } type ? new TempestError(type, Text(8) ?? "") : null,
             TraceParent = Text(9),
+            UniqueScope = (TempestUniqueScope)r.GetInt16(first + 10),
+            UniqueFor = r.IsDBNull(first + 11) ? null : TimeSpan.FromMilliseconds(r.GetInt64(first + 11)),
         };
     }
 
     /// <summary>The envelope's columns as <see cref="ReadEnvelope"/> reads them.</summary>
     private const string EnvelopeColumns =
-        "failures, lease_expiries, max_attempts, scheduled_for, envelope_queue, priority, unique_key, last_error_type, last_error_message, trace_parent";
+        "failures, lease_expiries, max_attempts, scheduled_for, envelope_queue, priority, unique_key, last_error_type, last_error_message, trace_parent, "
+        + "unique_scope, unique_for";
 
     // ------------------------------------------------------------------ heartbeat, rescue, registry
 
@@ -368,6 +477,7 @@ public sealed partial class TempestPostgreSqlQueue : ILeasingTempestQueue, ICoun
                     state = CASE WHEN j.lease_expiries + 1 >= $2 THEN 3 ELSE 0 END,
                     dead_reason = CASE WHEN j.lease_expiries + 1 >= $2 THEN 'lease expired ' || (j.lease_expiries + 1) || ' times' END,
                     dead_at = CASE WHEN j.lease_expiries + 1 >= $2 THEN now() END,
+                    unique_held = j.unique_held AND j.lease_expiries + 1 < $2, -- a dead letter frees its key
                     lease_owner = NULL, lease_token = NULL, lease_until = NULL
                 FROM expired WHERE j.id = expired.id
                 RETURNING j.state)
@@ -400,7 +510,7 @@ public sealed partial class TempestPostgreSqlQueue : ILeasingTempestQueue, ICoun
 
     // ------------------------------------------------------------------ counting
 
-    /// <summary>The due jobs waiting in this queue's name: counted exactly up to <see cref="ExactCountLimit"/> (a bounded
+    /// <summary>The due jobs waiting in this queue's name, in all its named queues: counted exactly up to <see cref="ExactCountLimit"/> (a bounded
     /// walk of the claim index), and above that the planner's estimate, so that a deep queue never costs a full count.</summary>
     public async ValueTask<long> CountAsync(CancellationToken cancellationToken = default)
     {

@@ -10,14 +10,15 @@ namespace TaskTempest.PostgreSql;
 public static class TempestPostgreSqlSchema
 {
     /// <summary>The version <see cref="Script"/> brings a schema to (recorded in its <c>migrations</c> table).</summary>
-    public const int Version = 2;
+    public const int Version = 3;
 
     /// <summary>
     /// The SQL that creates (or completes) the queue's tables in <paramref name="schema"/>, safe to run again:
     /// <c>jobs</c> (one row per job: the message text, the whole envelope in columns, state, lease), <c>workers</c>
     /// (the registry of worker processes and their heartbeats), <c>failures</c> (the recent failed runs),
-    /// <c>leaders</c> (who runs the maintenance, until when) and <c>migrations</c>. The partial index on waiting rows is
-    /// what a claim walks.
+    /// <c>leaders</c> (who runs the maintenance, until when), <c>unique_locks</c> (the unique keys held for a period),
+    /// <c>schedules</c> (recurring schedules and their last tick) and <c>migrations</c>. The partial index on waiting rows
+    /// (by named queue) is what a claim walks; a script of an older version is completed in place.
     /// </summary>
     public static string Script(string schema = "tempest")
     {
@@ -29,7 +30,7 @@ public static class TempestPostgreSqlSchema
                 id                 text PRIMARY KEY,
                 seq                bigserial NOT NULL,          -- enqueue order: the tie-break of equal run-ats
                 queue              text NOT NULL DEFAULT 'default',               -- the queue name that claims it (the instance's)
-                envelope_queue     text,                        -- the envelope's named queue, carried (routing by it comes later)
+                envelope_queue     text,                        -- the envelope's named queue (null: default), within the instance's
                 task               text NOT NULL DEFAULT '?',             -- the wire name ('?' until a raw text is parsed)
                 body               text NOT NULL,               -- the message as written (bare array or envelope)
                 state              smallint NOT NULL DEFAULT 0,           -- 0 waiting, 1 retrying, 2 running, 3 dead, 4 completed (kept)
@@ -53,12 +54,41 @@ public static class TempestPostgreSqlSchema
                 dead_at            timestamptz
             ) WITH (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000,
                     autovacuum_vacuum_cost_delay = 0, fillfactor = 90);
-            CREATE INDEX IF NOT EXISTS jobs_claimable ON {schema}.jobs (queue, priority DESC, run_at, seq) WHERE state < 2;
             CREATE INDEX IF NOT EXISTS jobs_running ON {schema}.jobs (lease_until) WHERE state = 2;
             CREATE INDEX IF NOT EXISTS jobs_dead ON {schema}.jobs (dead_at) WHERE state = 3;
             -- Version 2: succeeded jobs kept for a while (TempestPostgreSqlOptions.KeepCompletedFor), and the maintenance leader.
             ALTER TABLE {schema}.jobs ADD COLUMN IF NOT EXISTS finished_at timestamptz;
             CREATE INDEX IF NOT EXISTS jobs_completed ON {schema}.jobs (finished_at) WHERE state = 4;
+            -- Version 3: named queues (a claim walks one named queue's waiting rows by priority; it replaces jobs_claimable,
+            -- which had no named queue), unique keys (unique_held: the row holds its key in jobs_unique, scopes Queued and
+            -- QueuedOrRunning; a Period key is a row of unique_locks instead) and recurring schedules.
+            ALTER TABLE {schema}.jobs ADD COLUMN IF NOT EXISTS unique_scope smallint NOT NULL DEFAULT 0,  -- TempestUniqueScope as submitted
+                                      ADD COLUMN IF NOT EXISTS unique_for bigint,                       -- a period's length in ms
+                                      ADD COLUMN IF NOT EXISTS unique_held boolean NOT NULL DEFAULT false;
+            CREATE INDEX IF NOT EXISTS jobs_claimable_named ON {schema}.jobs (queue, (COALESCE(envelope_queue, 'default')), priority DESC, run_at, seq)
+                WHERE state < 2;
+            DROP INDEX IF EXISTS {schema}.jobs_claimable;
+            CREATE UNIQUE INDEX IF NOT EXISTS jobs_unique ON {schema}.jobs (queue, unique_key) WHERE unique_held;
+            CREATE TABLE IF NOT EXISTS {schema}.unique_locks (
+                queue  text NOT NULL,                           -- the instance's queue name, as jobs.queue
+                key    text NOT NULL,
+                job_id text NOT NULL,                           -- the job that took it
+                until  timestamptz NOT NULL,                    -- held until then on the server's clock (the maintenance deletes it after)
+                PRIMARY KEY (queue, key)
+            );
+            CREATE TABLE IF NOT EXISTS {schema}.schedules (
+                queue       text NOT NULL,                      -- the instance's queue name, as jobs.queue
+                name        text NOT NULL,
+                cron        text NOT NULL DEFAULT '',
+                time_zone   text NOT NULL DEFAULT 'UTC',
+                misfire     smallint NOT NULL DEFAULT 0,        -- TempestMisfire
+                task        text NOT NULL DEFAULT '',
+                last_tick   timestamptz NOT NULL,               -- the last tick taken: a tick runs when it is later (compare-and-set)
+                next_run    timestamptz,
+                last_job_id text,
+                updated_at  timestamptz NOT NULL DEFAULT now(),
+                PRIMARY KEY (queue, name)
+            );
             -- The planner's row estimate of a query the queue writes: the inspector's counts above 10,000 rows of a state.
             CREATE OR REPLACE FUNCTION {schema}.count_estimate(query text) RETURNS bigint LANGUAGE plpgsql AS $fn$
             DECLARE plan jsonb;

@@ -40,7 +40,7 @@ public static class TempestPostgreSqlSubmitting
         return submitter.WithSubmitOptions(submitter.SubmitOptions with { Target = new TransactionTarget(queue, transaction) });
     }
 
-    /// <summary>A queue's insert, on the caller's transaction.</summary>
+    /// <summary>A queue's insert, on the caller's transaction: unique keys and named queues as the queue keeps them.</summary>
     private sealed class TransactionTarget(TempestPostgreSqlQueue queue, NpgsqlTransaction transaction) : ITempestSubmitTarget
     {
         public TempestQueueFeatures Features => queue.Features;
@@ -60,6 +60,22 @@ public static class TempestPostgreSqlSubmitting
                 batch.Transaction = transaction;
                 await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
+        }
+
+        /// <summary>The queue's unique insert (one statement, which never raises on a key, so the caller's transaction
+        /// goes on): null when added, else the holder's id. A key taken here is held from the commit on for other
+        /// sessions; a racing submit waits for the commit, or the rollback, to know.</summary>
+        public async ValueTask<string?> EnqueueUniqueAsync(TempestMessage message, CancellationToken cancellationToken = default)
+        {
+            ArgumentNullException.ThrowIfNull(message);
+            var row = queue.Prepare(message);
+            if (row.Envelope?.EffectiveUniqueScope is null or TempestUniqueScope.None)
+            {
+                await EnqueueAsync(message, cancellationToken).ConfigureAwait(false);
+                return null;
+            }
+            var connection = transaction.Connection ?? throw new InvalidOperationException("The transaction has ended: a job cannot join it.");
+            return await queue.EnqueueUniqueAsync(row, connection, transaction, cancellationToken).ConfigureAwait(false);
         }
     }
 }
