@@ -44,18 +44,18 @@ public sealed partial class TempestPostgreSqlQueue
     {
         ArgumentNullException.ThrowIfNull(scheduleName);
         var rows = new Rows(1);
-        string? jobId = null;
+        string? jobId = null, task = null;
         if (job is not null)
         {
             var row = Prepare(job);
             rows.Add(row);
-            jobId = row.Id;
+            (jobId, task) = (row.Id, row.Task);
         }
         await EnsureMigratedAsync(cancellationToken).ConfigureAwait(false);
         await using var batch = CreateBatch(TakeTickSql, rows, connection: null);
         var parameters = batch.BatchCommands[0].Parameters;
         parameters.Add(Value(scheduleName));
-        parameters.Add(Value(job?.TaskName ?? ""));
+        parameters.Add(Value(task ?? ""));
         parameters.Add(Value(tick.UtcDateTime));
         parameters.Add(Timestamp(nextRun));
         parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Text, Value = (object?)jobId ?? DBNull.Value });
