@@ -100,7 +100,7 @@ public sealed partial class TempestPostgreSqlQueue : ILeasingTempestQueue, ICoun
     /// on the queue's data source, or on <paramref name="connection"/> (in the caller's transaction, where the notice goes
     /// out at the commit).</summary>
     internal NpgsqlBatch CreateInsertBatch(Rows rows, NpgsqlConnection? connection) =>
-        CreateBatch(rows.HasPeriodKeys ? InsertWithLocksSql : InsertSql, rows, connection);
+        CreateBatch(rows.HasPeriodKeys ? InsertWithLocksSql : rows.HasKeys ? InsertSkippingKeysSql : InsertSql, rows, connection);
 
     /// <summary>A statement over <paramref name="rows"/> (bound as $1 to $18) and the wake-up when it is this instance's turn.</summary>
     private NpgsqlBatch CreateBatch(string sql, Rows rows, NpgsqlConnection? connection)
@@ -119,9 +119,10 @@ public sealed partial class TempestPostgreSqlQueue : ILeasingTempestQueue, ICoun
     }
 
     // Unique keys are the store's: a job of scope Queued or QueuedOrRunning holds its key as long as its row's unique_held
-    // is set (the partial unique index jobs_unique), a Period key is a row of unique_locks until its end. The plain insert
-    // skips a duplicate by ON CONFLICT DO NOTHING, which covers every unique index (the id's and the key's), so a keyed
-    // message costs no extra statement; a Period key adds a CTE that takes its lock first.
+    // is set (the partial unique index jobs_unique), a Period key is a row of unique_locks until its end. A batch with
+    // keys skips a duplicate by ON CONFLICT DO NOTHING without a target, which covers every unique index (the id's and
+    // the key's), so a keyed message costs no extra statement; a Period key adds a CTE that takes its lock first. A
+    // batch without keys keeps the id's conflict alone.
 
     /// <summary>The rows' column arrays, $1 to $17 ($18 is the instance's queue name).</summary>
     private const string RowsSource = """
@@ -149,11 +150,20 @@ public sealed partial class TempestPostgreSqlQueue : ILeasingTempestQueue, ICoun
         ORDER BY t.n
         """;
 
-    /// <summary>The statement behind <see cref="EnqueueBatchAsync"/> (no Period key among the rows).</summary>
-    internal string InsertSql => $"""
+    /// <summary>The statement behind <see cref="EnqueueBatchAsync"/> when no row has a key: the id's conflict only.</summary>
+    internal string InsertSql => _insertSql ??= $"""
+        {InsertJobs(RowsSource)}
+        ON CONFLICT (id) DO NOTHING
+        """;
+
+    /// <summary>The insert of rows with keys (none for a period): ON CONFLICT without a target skips a row whose id or key
+    /// is taken (the key's index covers rows of this statement too, so the first of a key in a batch wins).</summary>
+    internal string InsertSkippingKeysSql => _insertSkippingKeysSql ??= $"""
         {InsertJobs(RowsSource)}
         ON CONFLICT DO NOTHING
         """;
+
+    private string? _insertSql, _insertSkippingKeysSql;
 
     /// <summary>Takes the Period keys of the rows in <c>t</c> (the first row of a key in the batch) that are free, on the
     /// server's clock; returns the job ids that took one.</summary>
@@ -204,8 +214,13 @@ public sealed partial class TempestPostgreSqlQueue : ILeasingTempestQueue, ICoun
         public void Add(Row row)
         {
             _rows.Add(row);
-            if (row.Envelope?.EffectiveUniqueScope == TempestUniqueScope.Period) HasPeriodKeys = true;
+            if (row.Envelope?.UniqueKey is null) return;
+            HasKeys = true;
+            if (row.Envelope.EffectiveUniqueScope == TempestUniqueScope.Period) HasPeriodKeys = true;
         }
+
+        /// <summary>Whether a row has a unique key.</summary>
+        public bool HasKeys { get; private set; }
 
         /// <summary>Whether a row's key is held for a period (the insert then takes locks first).</summary>
         public bool HasPeriodKeys { get; private set; }
