@@ -18,6 +18,8 @@ internal static class KnownNames
     public const string AfterTimeoutAttribute = "TaskTempest.AfterTimeoutAttribute";
     public const string AfterRetriesExhaustedAttribute = "TaskTempest.AfterRetriesExhaustedAttribute";
     public const string RetryBackoffAttribute = "TaskTempest.RetryBackoffAttribute";
+    public const string RecurringAttribute = "TaskTempest.RecurringAttribute";
+    public const string UniqueKeyAttribute = "TaskTempest.UniqueKeyAttribute";
 
     public const string GeneratorName = "TaskTempest.Generators";
     public const string GeneratorVersion = "0.1.0";

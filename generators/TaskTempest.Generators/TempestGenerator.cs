@@ -110,6 +110,18 @@ public sealed class TempestGenerator : IIncrementalGenerator
                     new[] { first.FullyQualifiedName.Replace("global::", ""), task.FullyQualifiedName.Replace("global::", ""), task.ClassName }.ToEquatableArray());
         }
 
+        // A schedule's ticks are taken by its name: two tasks' schedules of one name would take each other's.
+        var scheduleNames = new System.Collections.Generic.Dictionary<string, TaskModel>(StringComparer.Ordinal);
+        foreach (var task in tasks)
+        {
+            foreach (var schedule in task.Schedules.Select(s => s.Name).Distinct())
+            {
+                if (!scheduleNames.TryGetValue(schedule, out var first)) scheduleNames.Add(schedule, task);
+                else yield return new DiagnosticInfo(DiagnosticDescriptors.DuplicateScheduleName.Id, task.Location,
+                    new[] { schedule, first.ClassName, task.ClassName }.ToEquatableArray());
+            }
+        }
+
         // Sorted by wire name: duplicates are neighbours. Each later claimant is reported against the first.
         for (int i = 1; i < tasks.Count; i++)
         {

@@ -12,3 +12,11 @@ public sealed class Chirp : TempestTask
 {
     public void Process(string queue, int number) => TaskLogger.ZLogInformation($"chirp {number} through {queue}");
 }
+
+/// <summary>Every second on Berlin's clock: the generated schedule, Cronos and the time-zone data, in the native binary.</summary>
+[TempestTask]
+[Recurring("* * * * * *", TimeZone = "Europe/Berlin")]
+public sealed class Heartbeat : TempestTask
+{
+    public void Process() => TaskLogger.ZLogInformation($"beat");
+}

@@ -28,11 +28,15 @@ await using var postgres = new TempestPostgreSqlQueue(dataSource, new TempestPos
 var onMemory = new CanaryTempest(new TempestOptions { LogFile = "memory.log", TaskLogFile = "memory.task.log" });
 var onPostgres = new CanaryTempest(new TempestOptions { Queue = postgres, LogFile = "postgres.log", TaskLogFile = "postgres.task.log" });
 var onRedis = new CanaryTempest(new TempestOptions { Queue = onRedisQueue, LogFile = "redis.log", TaskLogFile = "redis.task.log" });
-onMemory.SubmitChirp("memory", 1);
-onPostgres.SubmitChirp("postgres", 2);
-await onRedis.SubmitChirpAsync("redis", 3);
+// Each chirp is unique: a second submit with its key queues nothing and says so.
+foreach (var (engine, queue, number) in new[] { (onMemory, "memory", 1), (onPostgres, "postgres", 2), (onRedis, "redis", 3) })
+{
+    var chirp = await engine.Unique("chirp").SubmitChirpAsync(queue, number);
+    var again = engine.Unique("chirp").SubmitChirp(queue, number + 10);
+    Console.WriteLine($"{queue}: a second chirp with its key is a duplicate: {again.Duplicate && again.Id == chirp.Id}");
+}
 
-Console.WriteLine("AotCanary running: one job through the memory queue, one through PostgreSQL, one through Redis. Ctrl+C to stop.");
+Console.WriteLine("AotCanary running: one job through the memory queue, one through PostgreSQL, one through Redis, and a heartbeat a second on each. Ctrl+C to stop.");
 var results = await Task.WhenAll(onMemory.RunAsync(), onPostgres.RunAsync(), onRedis.RunAsync());
 foreach (var result in results) Console.WriteLine(result);
 return results.Max(r => r.ExitCode);

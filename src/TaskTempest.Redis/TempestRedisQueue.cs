@@ -15,13 +15,17 @@ namespace TaskTempest.Redis;
 /// expired leases and dead-letters a job whose lease expired <see cref="TempestRedisOptions.MaxLeaseExpiries"/> times.
 /// Delayed and retrying jobs wait in sorted sets by run-at and move when due. A finished job is removed (its failure,
 /// if it failed, stays in the capped recent-failure log); dead letters are capped by count and age.
+/// Each named queue has its ready set under the same hash tag (a claim over several takes from them in order, in one
+/// script); a unique key is a key of its own, taken with <c>SET NX</c> by the enqueue and freed, compare-and-delete, by
+/// the script that ends its scope; recurring schedules keep their last tick in a hash each, taken with a compare-and-set
+/// that enqueues the tick's job in the same script.
 /// </summary>
 /// <remarks>
 /// Make one with <see cref="CreateAsync"/>, which refuses a server that can evict keys. Enqueue is idempotent by id
 /// while the job is held. Other programs enqueue with one command, <c>RPUSH</c> of wire-format text to
 /// <see cref="IncomingKey"/>. Unlike PostgreSQL, Redis cannot add a job inside the caller's own database transaction.
 /// </remarks>
-public sealed partial class TempestRedisQueue : ILeasingTempestQueue, ICountingTempestQueue, IAsyncDisposable
+public sealed partial class TempestRedisQueue : ILeasingTempestQueue, ICountingTempestQueue, ITempestScheduleStore, IAsyncDisposable
 {
     private readonly IConnectionMultiplexer _redis;
     private readonly IDatabase _db;
@@ -72,7 +76,9 @@ public sealed partial class TempestRedisQueue : ILeasingTempestQueue, ICountingT
     /// message in the wire format, <c>["id-1","Adder",2,5]</c> (an id of 1 to 100 letters, digits, '-', '_', '.' or ':', or
     /// null for one given by the queue), or an envelope object <c>{"v":1,"runAt":"...","m":[...]}</c>. Claims take such texts
     /// in (up to 1,000 per call) and idle workers find them at their next poll, since a push sends no wake-up. Text that
-    /// is no message, or names no task of the engine, ends in the dead letters with the reason.
+    /// is no message, or names no task of the engine, ends in the dead letters with the reason. An envelope's
+    /// <c>"queue"</c> puts the job in that named queue; its <c>"unique"</c> key (with <c>"uscope"</c>, <c>"ufor"</c>) is
+    /// honoured: a text whose key a job holds is dropped and counted in <c>{KeyPrefix}duplicates</c>.
     /// </summary>
     public string IncomingKey => _prefix + "incoming";
 
@@ -83,7 +89,8 @@ public sealed partial class TempestRedisQueue : ILeasingTempestQueue, ICountingT
     public TempestQueueFeatures Features =>
         TempestQueueFeatures.Acknowledgements | TempestQueueFeatures.Leases | TempestQueueFeatures.Delays
         | TempestQueueFeatures.Batches | TempestQueueFeatures.FifoForOneConsumer | TempestQueueFeatures.Counting
-        | TempestQueueFeatures.Inspection;
+        | TempestQueueFeatures.Inspection | TempestQueueFeatures.UniqueKeys | TempestQueueFeatures.NamedQueues
+        | TempestQueueFeatures.Schedules;
 
     private static long Ms(TimeSpan span) => (long)Math.Ceiling(span.TotalMilliseconds);
 
@@ -98,7 +105,7 @@ public sealed partial class TempestRedisQueue : ILeasingTempestQueue, ICountingT
         EnqueueBatchAsync([message ?? throw new ArgumentNullException(nameof(message))], cancellationToken);
 
     /// <summary>Adds every message, in order: one script call per 1,000, all sent at once (pipelined); a message whose
-    /// id the queue holds is skipped.</summary>
+    /// id the queue holds is skipped, and so is one whose unique key a job holds (in one batch the first of a key wins).</summary>
     public async ValueTask EnqueueBatchAsync(IReadOnlyList<TempestMessage> messages, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(messages);
@@ -116,6 +123,22 @@ public sealed partial class TempestRedisQueue : ILeasingTempestQueue, ICountingT
         }
         await Task.WhenAll(calls).WaitAsync(cancellationToken).ConfigureAwait(false);
         Wake();
+    }
+
+    /// <summary>Adds the message unless a job holds its unique key (one script call: <c>SET NX</c> and the add together);
+    /// null when it was added (or its id is already held), else the holder's id.</summary>
+    public async ValueTask<string?> EnqueueUniqueAsync(TempestMessage message, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        cancellationToken.ThrowIfCancellationRequested();
+        var values = new RedisValue[2 + TempestRedisScripts.EnqueueFields];
+        values[0] = 1;
+        values[1] = _throttle.TakeTurn() ? 1 : 0;
+        WriteEnqueueFields(message, values, 2);
+        var result = (RedisResult[])(await RunAsync(TempestRedisScripts.Enqueue, values).WaitAsync(cancellationToken).ConfigureAwait(false))!;
+        string holder = (string)result[1]!;
+        if ((long)result[0] > 0) Wake();
+        return holder.Length == 0 ? null : holder;
     }
 
     /// <summary>One message's fields as <see cref="TempestRedisScripts.Enqueue"/> takes them: a typed message as the bare
@@ -155,25 +178,37 @@ public sealed partial class TempestRedisQueue : ILeasingTempestQueue, ICountingT
         values[at + 12] = envelope?.LastError?.Type ?? "";
         values[at + 13] = envelope?.LastError?.Message ?? "";
         values[at + 14] = envelope?.TraceParent ?? "";
+        values[at + 15] = (int)(envelope?.UniqueScope ?? TempestUniqueScope.None);
+        values[at + 16] = envelope?.UniqueFor is { } uniqueFor ? Ms(uniqueFor) : "";
     }
 
     private void Wake() => _claimWaits.Wake();
 
     // ------------------------------------------------------------------ claim
 
-    /// <summary>Claims one message for an anonymous owner: through the two-method contract the queue still leases, so a
-    /// delivery nobody records comes back when its lease expires.</summary>
+    /// <summary>Claims one message of the <c>default</c> queue for an anonymous owner: through the two-method contract the
+    /// queue still leases, so a delivery nobody records comes back when its lease expires.</summary>
     public async ValueTask<TempestMessage?> DequeueAsync(CancellationToken cancellationToken)
     {
         var claimed = await ClaimAsync(AnonymousWorker, 1, cancellationToken).ConfigureAwait(false);
         return claimed[0];
     }
 
+    /// <summary>Claims up to <paramref name="maxCount"/> messages of the <c>default</c> queue for an anonymous owner.</summary>
+    public ValueTask<IReadOnlyList<TempestMessage>> DequeueBatchAsync(int maxCount, CancellationToken cancellationToken) =>
+        ClaimAsync(AnonymousWorker, maxCount, cancellationToken);
+
+    /// <summary>Claims from the named queues of <paramref name="takes"/> for an anonymous owner
+    /// (<see cref="ClaimAsync(TempestWorkerInfo, IReadOnlyList{TempestQueueTake}, int, CancellationToken)"/>).</summary>
+    public ValueTask<IReadOnlyList<TempestMessage>> DequeueBatchAsync(IReadOnlyList<TempestQueueTake> takes, int maxCount, CancellationToken cancellationToken) =>
+        ClaimAsync(AnonymousWorker, takes, maxCount, cancellationToken);
+
     private static readonly TempestWorkerInfo AnonymousWorker =
         new("anonymous", "", Environment.MachineName, Environment.ProcessId, 1, DateTimeOffset.UnixEpoch);
 
     /// <summary>
-    /// Claims up to <paramref name="maxCount"/> due jobs in one script call (by priority, then enqueue order), each leased
+    /// Claims up to <paramref name="maxCount"/> due jobs of the <c>default</c> queue in one script call (by priority, then
+    /// enqueue order), each leased
     /// to <paramref name="worker"/> with a fresh token until now plus <see cref="LeaseDuration"/> on the server's clock, and
     /// its attempt counted. When none is due it waits for a wake-up (this process's enqueue, another's publish) or polls
     /// (<see cref="TempestRedisOptions.PollInterval"/> with jitter; right after a claim that found jobs, sooner: 5 ms
@@ -183,13 +218,41 @@ public sealed partial class TempestRedisQueue : ILeasingTempestQueue, ICountingT
     {
         ArgumentNullException.ThrowIfNull(worker);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxCount, 1);
-        return await _claimWaits.ClaimAsync(token => TryClaimAsync(worker.Id, maxCount).WaitAsync(token), EnsureSubscribed, this, _disposed.Token,
+        RedisValue[] values = [maxCount, worker.Id, Ms(_options.LeaseDuration)];
+        return await _claimWaits.ClaimAsync(token => TryClaimAsync(worker.Id, values).WaitAsync(token), EnsureSubscribed, this, _disposed.Token,
             cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<List<TempestMessage>> TryClaimAsync(string owner, int maxCount)
+    /// <summary>
+    /// Claims as <see cref="ClaimAsync(TempestWorkerInfo, int, CancellationToken)"/> does, from the named queues of
+    /// <paramref name="takes"/> in one script call: from the first up to its count by its ready order, then from the next,
+    /// never more than <paramref name="maxCount"/> in all. Any enqueue wakes the wait, whatever its queue.
+    /// </summary>
+    public async ValueTask<IReadOnlyList<TempestMessage>> ClaimAsync(TempestWorkerInfo worker, IReadOnlyList<TempestQueueTake> takes, int maxCount,
+        CancellationToken cancellationToken)
     {
-        var result = await RunAsync(TempestRedisScripts.Claim, [maxCount, owner, Ms(_options.LeaseDuration)]).ConfigureAwait(false);
+        ArgumentNullException.ThrowIfNull(worker);
+        ArgumentNullException.ThrowIfNull(takes);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxCount, 1);
+        if (takes.Count == 0) throw new ArgumentException("A claim names at least one queue.", nameof(takes));
+        var values = new RedisValue[3 + takes.Count * 2];
+        values[0] = maxCount;
+        values[1] = worker.Id;
+        values[2] = Ms(_options.LeaseDuration);
+        for (int i = 0; i < takes.Count; i++)
+        {
+            TempestQueueNames.Validate(takes[i].Queue, nameof(takes));
+            if (takes[i].MaxCount < 1) throw new ArgumentOutOfRangeException(nameof(takes), "Each queue of a claim takes at least one message.");
+            values[3 + i * 2] = takes[i].Queue;
+            values[4 + i * 2] = takes[i].MaxCount;
+        }
+        return await _claimWaits.ClaimAsync(token => TryClaimAsync(worker.Id, values).WaitAsync(token), EnsureSubscribed, this, _disposed.Token,
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<List<TempestMessage>> TryClaimAsync(string owner, RedisValue[] values)
+    {
+        var result = await RunAsync(TempestRedisScripts.Claim, values).ConfigureAwait(false);
         var rows = (RedisResult[])result!;
         var claimed = new List<TempestMessage>(rows.Length);
         foreach (var row in rows)
@@ -247,6 +310,8 @@ public sealed partial class TempestRedisQueue : ILeasingTempestQueue, ICountingT
                     Queue = Text("q"),
                     Priority = Int("p"),
                     UniqueKey = Text("u"),
+                    UniqueScope = (TempestUniqueScope)Int("us"),
+                    UniqueFor = Long("uf") is { } uniqueFor ? TimeSpan.FromMilliseconds(uniqueFor) : null,
                     LastError = Text("et") is { } type ? new TempestError(type, Text("em") ?? "") : null,
                     TraceParent = Text("tp"),
                 };
@@ -333,7 +398,7 @@ public sealed partial class TempestRedisQueue : ILeasingTempestQueue, ICountingT
 
     // ------------------------------------------------------------------ counting
 
-    /// <summary>The due jobs waiting (exact: a few set sizes on the server).</summary>
+    /// <summary>The due jobs waiting in every named queue (exact: a few set sizes on the server).</summary>
     public async ValueTask<long> CountAsync(CancellationToken cancellationToken = default)
     {
         var counts = (RedisResult[])(await RunAsync(TempestRedisScripts.Counts, []).WaitAsync(cancellationToken).ConfigureAwait(false))!;

@@ -43,6 +43,38 @@ public class SnapshotTests
     }
 
     [Fact]
+    public void Named_queues_priorities_unique_keys_and_recurring_schedules()
+    {
+        var (result, output) = GeneratorHarness.Run("""
+            using TaskTempest;
+            using TaskTempest.Queues;
+
+            namespace Billing;
+
+            [Tempest(Threads = 2)]
+            public partial class BillingTempest;
+
+            [TempestTask(Queue = "mail", Priority = 5, UniqueBy = new[] { "customerId" }, Unique = TempestUniqueScope.Period, UniqueForSeconds = 90)]
+            public sealed class Invoice : TempestTask
+            {
+                public void Process(int customerId, [UniqueKey] string month, string note = "") { }
+            }
+
+            [TempestTask(Unique = TempestUniqueScope.Queued)]
+            [Recurring("*/5 * * * *")]
+            [Recurring("30 6 * * MON-FRI", "eu", 7L, Shade.Blue, Name = "eu-morning", TimeZone = "Europe/Berlin", Misfire = TempestMisfire.Skip)]
+            public sealed class Digest : TempestTask
+            {
+                public void Process(string region = "all", long days = 1, Shade shade = Shade.Red, params int[] extra) { }
+            }
+
+            public enum Shade { Red, Blue }
+            """);
+
+        VerifyClean(result, output);
+    }
+
+    [Fact]
     public void Quickstart_engine_and_tasks()
     {
         var (result, output) = GeneratorHarness.Run(Quickstart);

@@ -66,6 +66,14 @@ public sealed class ServerCheckTests
         var claimed = await queue.ClaimAsync(worker, 2, CancellationToken.None);
         Assert.Equal(["before", "after"], claimed.Select(m => m.Id));
         await queue.HeartbeatAsync(worker, claimed, CancellationToken.None);
+        // The keys of issue 16's features: a named queue's ready set and the set of them, a unique key, the schedules,
+        // and the count of incoming duplicates.
+        await queue.EnqueueAsync(new RawTempestMessage("""["named","Counted",3]""") { Envelope = new Queues.TempestEnvelope { Queue = "mail", UniqueKey = "Counted:k" } });
+        await redis.GetDatabase().ListRightPushAsync(queue.IncomingKey, """{"v":1,"unique":"Counted:k","m":["dup","Counted",4]}""");
+        Assert.Equal(["named"], (await queue.ListAsync(Queues.TempestJobState.Ready, 0, 10)).Select(j => j.Id)); // takes the text in: a duplicate
+        var schedule = new Queues.TempestScheduleInfo("hourly", "0 * * * *", "UTC", Queues.TempestMisfire.RunOnce, "Counted");
+        await queue.RegisterScheduleAsync(schedule, DateTimeOffset.UtcNow);
+        Assert.True(await queue.TryTakeTickAsync("hourly", DateTimeOffset.UtcNow.AddHours(1), null, new RawTempestMessage("""["ticked","Counted",5]""")));
 
         // Every key the queue made is under its prefix, whose only braces are the hash tag: one cluster slot.
         var keys = new List<string>();
@@ -74,5 +82,7 @@ public sealed class ServerCheckTests
         Assert.All(keys, key => Assert.StartsWith(queue.KeyPrefix, key, StringComparison.Ordinal));
         Assert.Contains(queue.KeyPrefix + "active", keys);
         Assert.Contains(queue.KeyPrefix + "j:before", keys);
+        foreach (var suffix in new[] { "ready:mail", "queues", "u:Counted:k", "duplicates", "schedules", "schedule:hourly", "j:ticked" })
+            Assert.Contains(queue.KeyPrefix + suffix, keys);
     }
 }

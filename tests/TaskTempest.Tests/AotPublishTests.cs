@@ -60,7 +60,8 @@ public sealed partial class AotPublishTests(ITestOutputHelper output)
             {
                 await WhenFileSays(runDir, () => process.HasExited ? throw new InvalidOperationException($"the canary exited {process.ExitCode} before its jobs ran")
                     : queues.All(q =>
-                    CountLines(Path.Combine(runDir, q + ".log"), SuccessLine()) == 1 && CountLines(Path.Combine(runDir, q + ".task.log"), ChirpLine(q)) == 1));
+                    CountLines(Path.Combine(runDir, q + ".log"), SuccessLine()) == 1 && CountLines(Path.Combine(runDir, q + ".task.log"), ChirpLine(q)) == 1
+                    && CountLines(Path.Combine(runDir, q + ".log"), HeartbeatLine()) >= 1));
             }
             catch (InvalidOperationException early) when (process.HasExited)
             {
@@ -78,13 +79,16 @@ public sealed partial class AotPublishTests(ITestOutputHelper output)
         Assert.Equal("", await stderr);
         Assert.Equal(0, process.ExitCode);
         Assert.Contains($"Redis {redis}: maxmemory-policy noeviction", await stdout, StringComparison.Ordinal); // the Redis package's check ran
-        Assert.Equal(3, Regex.Matches(await stdout, "stopped \\(Interrupt\\): 1 started, 1 success, 0 failure, 0 timeout, 0 aborted").Count);
+        // One chirp and a heartbeat or more each, all succeeded.
+        Assert.Equal(3, Regex.Matches(await stdout, "stopped \\(Interrupt\\): (?<n>[0-9]+) started, \\k<n> success, 0 failure, 0 timeout, 0 aborted").Count);
+        Assert.Equal(3, Regex.Matches(await stdout, ": a second chirp with its key is a duplicate: True").Count);
         foreach (var queue in queues)
         {
             var main = File.ReadAllLines(Path.Combine(runDir, queue + ".log"));
             string id = Assert.Single(main.Select(l => StartedLine().Match(l)), m => m.Success).Groups["id"].Value;
             Assert.Contains(main, l => l.Contains($"{{{id}}} <Chirp> success ", StringComparison.Ordinal));
             Assert.Contains(main, l => l.EndsWith("[INFO] shutdown requested (Interrupt): waiting up to 30 s for running tasks", StringComparison.Ordinal));
+            Assert.Contains(main, l => l.Contains("[INFO] schedule Heartbeat (* * * * * *, Europe/Berlin, misfire RunOnce): Heartbeat, next run ", StringComparison.Ordinal));
             Assert.Contains(File.ReadAllLines(Path.Combine(runDir, queue + ".task.log")), l => l.Contains($"{{{id}}} <Chirp> chirp ", StringComparison.Ordinal));
         }
         Directory.Delete(work, recursive: true);
@@ -121,6 +125,9 @@ public sealed partial class AotPublishTests(ITestOutputHelper output)
 
     [GeneratedRegex(@"\b(IL[23]\d{3})\b")]
     private static partial Regex TrimOrAotWarning();
+
+    [GeneratedRegex(@"\[INFO\] \{[0-9a-z]{16}\} <Heartbeat> success \d+\.\d{4}$")]
+    private static partial Regex HeartbeatLine();
 
     [GeneratedRegex(@"^\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2} \[INFO\] \{(?<id>[0-9a-z]{16})\} <Chirp> started$")]
     private static partial Regex StartedLine();

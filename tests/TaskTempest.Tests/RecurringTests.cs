@@ -68,7 +68,7 @@ public class RecurringTests
         await RegisteredAsync(h, "skipper");
         await h.StopAsync();
 
-        time.Advance(TimeSpan.FromMinutes(31)); // nobody runs through six ticks (10:05 ... 10:30)
+        time.Advance(TimeSpan.FromMinutes(33)); // nobody runs through six ticks (10:05 ... 10:30), each over a minute late by now
         h.Start();
         await SubmittedAsync(h, "catch-up", "2026-12-01T10:30:00.000Z (missed 6 ticks)");
         await SubmittedAsync(h, "skipper", "2026-12-01T10:30:00.000Z (missed 6 ticks) skipped");
@@ -80,6 +80,22 @@ public class RecurringTests
         Assert.Single(h.MainLog.Messages, m => m.StartsWith("schedule catch-up: tick", StringComparison.Ordinal)); // once for all six
         Assert.Single(h.MainLog.Messages, m => m.StartsWith("schedule skipper: tick", StringComparison.Ordinal));
         Assert.Equal(1, h.MainLog.Messages.Count(m => m.Contains("<Sum> success", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task Ticks_late_by_less_than_the_misfire_threshold_each_run()
+    {
+        var time = new FakeTimeProvider(Start);
+        await using var h = Harness.Test(time);
+        h.Engine.AddRecurring("held-up", "* * * * *", s => s.SubmitSum(4), new TempestScheduleOptions { MisfireThreshold = TimeSpan.FromMinutes(5) });
+        h.Start();
+        await RegisteredAsync(h, "held-up");
+
+        time.Advance(TimeSpan.FromMinutes(3)); // one wake-up three ticks late, all within the threshold
+        foreach (var tick in new[] { "10:01", "10:02", "10:03" }) await SubmittedAsync(h, "held-up", $"2026-12-01T{tick}:00.000Z submitted");
+        await h.StopAsync();
+        Assert.DoesNotContain(h.MainLog.Messages, m => m.Contains("missed", StringComparison.Ordinal));
+        Assert.Equal(3, h.MainLog.Messages.Count(m => m.StartsWith("schedule held-up: tick", StringComparison.Ordinal)));
     }
 
     [Fact]

@@ -128,6 +128,43 @@ public static class DiagnosticDescriptors
         description: "A backoff method says how long a failed job waits before its next attempt; a task retries only when its [TempestTask] sets Retries (or a base task's does). Set Retries = N, or remove the method.",
         helpLinkUri: HelpBase + "tt0023");
 
+    public static readonly DiagnosticDescriptor InvalidCron = Error("TT0024",
+        "Cron expression is not valid",
+        "The schedule '{0}' of '{1}' has the cron expression \"{2}\": {3}",
+        "A cron expression has five fields (minute 0-59, hour 0-23, day of month 1-31, month 1-12 or JAN-DEC, day of week 0-6 or SUN-SAT) or six with seconds first; each is *, a number, a range a-b, a step */n or a-b/n, or a comma list of these. The diagnostic points at the field that does not parse.");
+
+    public static readonly DiagnosticDescriptor CronNeverFires = new("TT0025",
+        "Cron expression never fires",
+        "The schedule '{0}' of '{1}' has the cron expression \"{2}\", which never fires (no date matches it)",
+        Category, DiagnosticSeverity.Warning, isEnabledByDefault: true,
+        description: "The expression parses, but no date matches it (e.g. the 30th of February): the schedule would never submit a job. Fix the day or the month.",
+        helpLinkUri: HelpBase + "tt0025");
+
+    public static readonly DiagnosticDescriptor RecurringArguments = Error("TT0026",
+        "Recurring arguments do not fit Process",
+        "The schedule '{0}' of '{1}' {2}",
+        "The arguments after the cron expression are Process's arguments for each tick, in order: constants of the parameters' types (a parameter with a default, or a params array, may be left out). For values known only at run time, add the schedule with engine.AddRecurring(...).");
+
+    public static readonly DiagnosticDescriptor DuplicateScheduleName = Error("TT0027",
+        "Two schedules share a name",
+        "The schedule name '{0}' is used by '{1}' and by '{2}'; each tick of a schedule is taken by its name, so they would take each other's ticks",
+        "Give each [Recurring] its own Name (a task's first schedule is named after its wire name): [Recurring(\"0 * * * *\", Name = \"hourly\")].");
+
+    public static readonly DiagnosticDescriptor InvalidQueueOrScheduleName = Error("TT0028",
+        "Queue or schedule name is not valid",
+        "'{0}' sets {1} = \"{2}\", which cannot name a {3}",
+        "Use 1 to 100 letters, digits, '-', '_', '.' or ':' (the name travels in messages and keys, and is written to logs).");
+
+    public static readonly DiagnosticDescriptor UniqueKeyParameter = Error("TT0029",
+        "Unique key names a parameter Process does not have",
+        "'{0}' makes its unique key from '{1}', but {2}",
+        "UniqueBy lists Process parameter names (nameof(customerId) keeps them in step with renames); a CancellationToken is not an argument. [UniqueKey] on a parameter says the same.");
+
+    public static readonly DiagnosticDescriptor UniqueScopeSettings = Error("TT0030",
+        "Unique scope and period do not agree",
+        "'{0}' {1}",
+        "Unique = TempestUniqueScope.Period needs UniqueForSeconds > 0 (how long the key holds from the submit); the other scopes end with the job and take no period.");
+
     public static readonly DiagnosticDescriptor UnexpectedError = new("TT9999",
         "TaskTempest generator failed unexpectedly",
         "The TaskTempest generator failed while processing '{0}': {1}. Please report this with the code that triggers it.",
@@ -140,7 +177,8 @@ public static class DiagnosticDescriptors
         EngineNotPartial, TaskNotATempestTask, TaskNotConstructible, ProcessMethodMissing, ProcessReturnType,
         ProcessRefParameter, ParameterNotCarriable, InvalidThreads, DuplicateTaskName, EngineShape, InvalidWireName,
         InvalidTimeout, CallbackSignature, InvalidEngineTiming, InvalidLogFormat, HookSignature, DuplicateTaskClassName, ThreadsAndFibers, BlockingTaskOnFibers,
-        InvalidRetries, BackoffSignature, BackoffWithoutRetries, UnexpectedError,
+        InvalidRetries, BackoffSignature, BackoffWithoutRetries, InvalidCron, CronNeverFires, RecurringArguments, DuplicateScheduleName,
+        InvalidQueueOrScheduleName, UniqueKeyParameter, UniqueScopeSettings, UnexpectedError,
     }.ToDictionary(d => d.Id);
 
     public static DiagnosticDescriptor ById(string id) => s_byId[id];

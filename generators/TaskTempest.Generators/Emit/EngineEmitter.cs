@@ -87,6 +87,7 @@ internal static class EngineEmitter
             if (engine.DerivesFromEngine) return;
             foreach (var task in tasks) EmitSubmit(w, task, "");
             EmitSubmitters(w, engine, tasks);
+            EmitSchedules(w, tasks);
 
             w.Line();
             w.Line("/// <inheritdoc/>");
@@ -99,6 +100,24 @@ internal static class EngineEmitter
                     w.Line("default: return null;");
                 });
             });
+        });
+    }
+
+    /// <summary>The tasks' [Recurring] schedules, added when the engine runs (a derived engine inherits them).</summary>
+    private static void EmitSchedules(SourceWriter w, EquatableArray<TaskModel> tasks)
+    {
+        var scheduled = tasks.Where(t => t.Schedules.Count > 0).ToList();
+        if (scheduled.Count == 0) return;
+        w.Line();
+        w.Line("/// <inheritdoc/>");
+        w.Block("protected override void AddRecurringTasks()", () =>
+        {
+            foreach (var task in scheduled)
+            {
+                foreach (var schedule in task.Schedules)
+                    w.Line($"global::TaskTempest.TempestRecurring.AddGeneratedRecurring<Submitter>(this, {MessageEmitter.Literal(schedule.Name)}, {MessageEmitter.Literal(schedule.Cron)}, " +
+                        $"static s => s.Submit{task.ClassName}({string.Join(", ", schedule.Arguments)}), {MessageEmitter.Literal(schedule.TimeZone)}, (global::TaskTempest.Queues.TempestMisfire){schedule.Misfire});");
+            }
         });
     }
 

@@ -86,6 +86,7 @@ internal static class MessageEmitter
                     w.Line($"protected override global::System.TimeSpan RetryDelay(int attempt, global::System.Exception? exception) => {backoff};");
                 }
                 if (task.Callbacks.Count > 0) EmitCallbacks(w, task);
+                if (task.SubmitDefaults is { } defaults) EmitSubmitDefaults(w, defaults);
                 w.Line();
                 w.Line("/// <inheritdoc/>");
                 w.Block("protected override void WriteArguments(global::System.Text.Json.Utf8JsonWriter writer)", () =>
@@ -104,6 +105,29 @@ internal static class MessageEmitter
             });
         });
         return w.ToString();
+    }
+
+    private static void EmitSubmitDefaults(SourceWriter w, SubmitDefaultsModel defaults)
+    {
+        void Member(string line)
+        {
+            w.Line();
+            w.Line("/// <inheritdoc/>");
+            w.Line(line);
+        }
+        Member("protected override bool HasSubmitDefaults => true;");
+        if (defaults.Queue is { } queue) Member($"protected override string? DefaultQueue => {Literal(queue)};");
+        if (defaults.Priority != 0) Member($"protected override int DefaultPriority => {defaults.Priority};");
+        if (defaults.UniqueScope != 0) Member($"protected override global::TaskTempest.Queues.TempestUniqueScope DefaultUniqueScope => (global::TaskTempest.Queues.TempestUniqueScope){defaults.UniqueScope};");
+        if (defaults.UniqueForTicks > 0) Member($"protected override global::System.TimeSpan? DefaultUniqueFor => global::System.TimeSpan.FromTicks({defaults.UniqueForTicks});");
+        if (!defaults.HasUniqueKey) return;
+        w.Line();
+        w.Line("/// <inheritdoc/>");
+        w.Block("protected override bool WriteUniqueArguments(global::System.Text.Json.Utf8JsonWriter writer)", () =>
+        {
+            foreach (var write in defaults.UniqueArguments) w.Line(write + ";");
+            w.Line("return true;");
+        });
     }
 
     private static void EmitCallbacks(SourceWriter w, TaskModel task)

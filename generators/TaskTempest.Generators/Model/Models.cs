@@ -47,10 +47,22 @@ public sealed record TaskModel(
     EquatableArray<CallbackModel> Callbacks,
     EquatableArray<string> ConstructorArguments,
     bool RequiresServices,
-    LocationInfo? Location)
+    LocationInfo? Location,
+    SubmitDefaultsModel? SubmitDefaults = null,
+    EquatableArray<ScheduleModel> Schedules = default)
 {
     public string MessageFullName => $"global::{MessageNamespace}.{MessageClassName}";
 }
+
+/// <summary>A task's submit defaults ([TempestTask(Queue, Priority, UniqueBy, Unique, UniqueForSeconds)], [UniqueKey]).</summary>
+/// <param name="Queue">The named queue, or null for default.</param>
+/// <param name="UniqueScope">0 none, 1 queued, 2 queued or running, 3 period (TempestUniqueScope).</param>
+/// <param name="UniqueArguments">The write statements of the arguments that make the unique key, in Process order; empty without a key.</param>
+public sealed record SubmitDefaultsModel(string? Queue, int Priority, int UniqueScope, long UniqueForTicks, bool HasUniqueKey, EquatableArray<string> UniqueArguments);
+
+/// <summary>A [Recurring] schedule of a task: the generated engine adds it when it runs.</summary>
+/// <param name="Arguments">The Submit call's arguments as C# literals.</param>
+public sealed record ScheduleModel(string Name, string Cron, string TimeZone, int Misfire, EquatableArray<string> Arguments);
 
 /// <summary>Which moment an engine hook follows.</summary>
 public enum HookKind { BeforeInitialize, AfterInitialize, AfterTaskStarted, AfterTaskFinished }

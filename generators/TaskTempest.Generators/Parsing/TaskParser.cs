@@ -82,6 +82,9 @@ internal static class TaskParser
                 if (ParseParameter(parameter, className, Report) is { } parameterModel) parameters.Add(parameterModel);
             }
 
+            var submitDefaults = ParseSubmitDefaults(type, className, process, parameters, Report);
+            var schedules = RecurringParser.Parse(type, wireName, process, compilation, diagnostics);
+
             // Warnings (TT0023) leave the task runnable; an error means nothing is generated for it.
             if (diagnostics.Any(d => DiagnosticDescriptors.ById(d.Id).DefaultSeverity == DiagnosticSeverity.Error) || returns is null)
                 return new(null, diagnostics.ToEquatableArray());
@@ -108,7 +111,9 @@ internal static class TaskParser
                 Callbacks: callbacks.ToEquatableArray(),
                 ConstructorArguments: constructorArguments.ToEquatableArray(),
                 RequiresServices: requiresServices,
-                Location: location);
+                Location: location,
+                SubmitDefaults: submitDefaults,
+                Schedules: schedules.ToEquatableArray());
             return new(model, diagnostics.ToEquatableArray());
         }
         catch (Exception e) when (e is not OperationCanceledException)
@@ -148,8 +153,55 @@ internal static class TaskParser
         return (arguments, true);
     }
 
+    /// <summary>
+    /// The task's submit defaults: its named queue, priority and unique key (the Process parameters of UniqueBy and
+    /// [UniqueKey], in Process order; every argument when only Unique is set), inherited as the timeout is. Null when it sets none.
+    /// </summary>
+    private static SubmitDefaultsModel? ParseSubmitDefaults(INamedTypeSymbol type, string className, IMethodSymbol process,
+        List<ParameterModel> parameters, Action<DiagnosticDescriptor, string[]> report)
+    {
+        string? queue = InheritedNamedArgument(type, "Queue") as string;
+        int priority = InheritedNamedArgument(type, "Priority") is int p ? p : 0;
+        int scope = InheritedNamedArgument(type, "Unique") is int u ? u : 0;
+        double forSeconds = InheritedNamedArgument(type, "UniqueForSeconds") is double d ? d : 0;
+        var uniqueBy = InheritedNamedConstant(type, "UniqueBy") is { Kind: TypedConstantKind.Array, IsNull: false } names
+            ? names.Values.Select(n => n.Value as string ?? "").ToList() : [];
+
+        if (queue is not null && !RecurringParser.IsValidName(queue)) report(DiagnosticDescriptors.InvalidQueueOrScheduleName, [className, "Queue", queue, "queue"]);
+        var arguments = process.Parameters.Where(x => x.Type.ToDisplayString() != "System.Threading.CancellationToken").ToList();
+        foreach (string name in uniqueBy)
+        {
+            if (arguments.Any(a => a.Name == name)) continue;
+            string why = process.Parameters.Any(a => a.Name == name) ? $"'{name}' is the CancellationToken, which is not an argument"
+                : $"Process has no parameter named '{name}' (it has: {(arguments.Count == 0 ? "none" : string.Join(", ", arguments.Select(a => a.Name)))})";
+            report(DiagnosticDescriptors.UniqueKeyParameter, [className, name, why]);
+        }
+        var marked = process.Parameters.Where(x => x.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == KnownNames.UniqueKeyAttribute)).ToList();
+        foreach (var bad in marked.Where(x => !arguments.Contains(x, SymbolEqualityComparer.Default)))
+            report(DiagnosticDescriptors.UniqueKeyParameter, [className, bad.Name, $"'{bad.Name}' is the CancellationToken, which is not an argument"]);
+
+        bool keyed = uniqueBy.Count > 0 || marked.Count > 0 || scope != 0;
+        if (scope is < 0 or > 3) report(DiagnosticDescriptors.UniqueScopeSettings, [className, $"sets Unique to {scope}, which is no TempestUniqueScope"]);
+        if (scope == 3 && !(forSeconds > 0)) report(DiagnosticDescriptors.UniqueScopeSettings, [className, "sets Unique = TempestUniqueScope.Period without a positive UniqueForSeconds"]);
+        if (scope != 3 && forSeconds != 0) report(DiagnosticDescriptors.UniqueScopeSettings, [className, $"sets UniqueForSeconds = {forSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}, which only Unique = TempestUniqueScope.Period takes"]);
+        if (forSeconds > TimeSpan.MaxValue.TotalSeconds / 2) report(DiagnosticDescriptors.UniqueScopeSettings, [className, "sets a UniqueForSeconds too long to keep"]);
+        if (queue is null && priority == 0 && !keyed) return null;
+
+        // The key's arguments in Process order: those named or marked, or all of them when only a scope is set.
+        var chosen = uniqueBy.Count > 0 || marked.Count > 0
+            ? arguments.Where(a => uniqueBy.Contains(a.Name) || marked.Contains(a, SymbolEqualityComparer.Default)).ToList()
+            : arguments;
+        var writes = chosen.Select(a => parameters.FirstOrDefault(m => m.Name == Escape(a.Name))?.WriteStatement).Where(w => w is not null).Select(w => w!).ToList();
+        long forTicks = scope == 3 && forSeconds > 0 && forSeconds <= TimeSpan.MaxValue.TotalSeconds / 2 ? (long)Math.Round(forSeconds * TimeSpan.TicksPerSecond) : 0;
+        return new SubmitDefaultsModel(queue, priority, scope, forTicks, keyed, writes.ToEquatableArray());
+    }
+
     /// <summary>A named argument of [TempestTask] on the type or, where it does not set it, on the nearest base task that does.</summary>
-    private static object? InheritedNamedArgument(INamedTypeSymbol type, string name)
+    private static object? InheritedNamedArgument(INamedTypeSymbol type, string name) =>
+        InheritedNamedConstant(type, name) is { Kind: not TypedConstantKind.Array } constant ? constant.Value : null;
+
+    /// <summary>The named argument as the compiler gives it (an array's values are its Values).</summary>
+    private static TypedConstant? InheritedNamedConstant(INamedTypeSymbol type, string name)
     {
         for (INamedTypeSymbol? current = type; current is not null; current = current.BaseType)
         {
@@ -157,7 +209,7 @@ internal static class TaskParser
             if (attribute is null) continue;
             foreach (var argument in attribute.NamedArguments)
             {
-                if (argument.Key == name) return argument.Value.Value;
+                if (argument.Key == name) return argument.Value;
             }
         }
         return null;

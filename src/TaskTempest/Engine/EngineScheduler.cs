@@ -19,7 +19,7 @@ internal sealed class EngineScheduler(TempestEngine engine, RunContext run)
     private static readonly TimeSpan MinRetry = TimeSpan.FromSeconds(1);
 
     private readonly ITempestScheduleStore _store = run.Settings.Queue as ITempestScheduleStore ?? new LocalScheduleStore(run.Settings.Queue);
-    private readonly CancellationTokenSource _stop = new();
+    private readonly CancellationTokenSource _stop = CancellationTokenSource.CreateLinkedTokenSource(run.Stopping); // ends with the run's stop
     private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
     private Task _loop = Task.CompletedTask;
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -138,19 +138,27 @@ internal sealed class EngineScheduler(TempestEngine engine, RunContext run)
         }
     }
 
-    /// <summary>Takes the schedule's latest due tick, if any: its job (once for all missed ones, or none when skipped).</summary>
+    /// <summary>
+    /// Takes the schedule's due ticks. Those more than the misfire threshold old were missed: the last of them is taken
+    /// once for all (its job, or none when the schedule skips misfires); the later ones are on time and each is taken
+    /// with its own job, so a worker held up for a moment (a pause, a busy machine) loses no tick.
+    /// </summary>
     private async Task TickDueAsync(Entry entry, CancellationToken stopping)
     {
         var schedule = entry.Schedule;
         var now = run.Time.GetUtcNow();
-        var (count, last) = schedule.TicksBetween(entry.Cursor, now);
-        if (last is not { } tick)
-        {
-            entry.Next = schedule.NextAfter(entry.Cursor > now ? entry.Cursor : now);
-            return;
-        }
-        bool missed = count > 1 || now - tick > schedule.Options.MisfireThreshold;
-        bool runs = !missed || schedule.Options.Misfire == TempestMisfire.RunOnce;
+        var (missed, lastMissed) = schedule.TicksBetween(entry.Cursor, now - schedule.Options.MisfireThreshold);
+        if (lastMissed is { } misfire)
+            await TakeAsync(entry, misfire, missed, runs: schedule.Options.Misfire == TempestMisfire.RunOnce, stopping).ConfigureAwait(false);
+        while (schedule.NextAfter(entry.Cursor) is { } tick && tick <= now)
+            await TakeAsync(entry, tick, missed: 0, runs: true, stopping).ConfigureAwait(false);
+        entry.Next = schedule.NextAfter(entry.Cursor > now ? entry.Cursor : now);
+    }
+
+    /// <summary>Takes one tick through the store (with its job when it <paramref name="runs"/>); the cursor moves past it either way.</summary>
+    private async Task TakeAsync(Entry entry, DateTimeOffset tick, int missed, bool runs, CancellationToken stopping)
+    {
+        var schedule = entry.Schedule;
         var next = schedule.NextAfter(tick);
         TempestMessage? job = null;
         if (runs)
@@ -164,19 +172,17 @@ internal sealed class EngineScheduler(TempestEngine engine, RunContext run)
                 // The schedule's own submit threw: this tick is lost, the next one tries again.
                 Main.ZLogError(e, $"schedule {schedule.Name}: tick {FormatTick(tick)} not submitted, the submit threw: {LogText.Escape(e.Message)}; next run {FormatTick(next)}");
                 entry.Cursor = tick;
-                entry.Next = next;
                 return;
             }
         }
         bool taken = await _store.TryTakeTickAsync(schedule.Name, tick, next, job, stopping).ConfigureAwait(false);
         entry.Cursor = tick;
-        entry.Next = next;
         if (!taken)
         {
             Main.ZLogDebug($"schedule {schedule.Name}: tick {FormatTick(tick)} taken by another worker");
             return;
         }
-        string missedText = missed ? $" (missed {(count >= 1000 ? "1000 or more" : count.ToString(System.Globalization.CultureInfo.InvariantCulture))} ticks)" : "";
+        string missedText = missed > 0 ? $" (missed {(missed >= 1000 ? "1000 or more" : missed.ToString(System.Globalization.CultureInfo.InvariantCulture))} ticks)" : "";
         if (job is not null)
             Main.ZLogInformation($"schedule {schedule.Name}: tick {FormatTick(tick)}{missedText} submitted as {{{job.Id}}} <{job.TaskName}>; next run {FormatTick(next)}");
         else

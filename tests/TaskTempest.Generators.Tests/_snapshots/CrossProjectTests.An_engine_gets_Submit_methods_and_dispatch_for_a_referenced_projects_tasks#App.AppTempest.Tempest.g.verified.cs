@@ -44,23 +44,23 @@ partial class AppTempest : global::TaskTempest.TempestEngine, global::TaskTempes
     partial void Configure(global::TaskTempest.TempestOptions options);
 
     /// <summary>Queues a <see cref="global::App.Local"/> job; a worker will call its <c>Process</c>.</summary>
-    /// <returns>The job's id, as the main log and the task log print it.</returns>
-    public string SubmitLocal() =>
+    /// <returns>The job's id, as the main log and the task log print it (and whether it was a duplicate of a unique job).</returns>
+    public global::TaskTempest.TempestSubmitResult SubmitLocal() =>
         Submit(new global::TaskTempest.Generated.App.LocalMessage());
 
     /// <summary>Queues a <see cref="global::App.Local"/> job without blocking on the queue.</summary>
-    /// <returns>The job's id.</returns>
-    public global::System.Threading.Tasks.ValueTask<string> SubmitLocalAsync(global::System.Threading.CancellationToken cancellationToken = default) =>
+    /// <returns>The job's id (and whether it was a duplicate of a unique job).</returns>
+    public global::System.Threading.Tasks.ValueTask<global::TaskTempest.TempestSubmitResult> SubmitLocalAsync(global::System.Threading.CancellationToken cancellationToken = default) =>
         SubmitAsync(new global::TaskTempest.Generated.App.LocalMessage(), cancellationToken);
 
     /// <summary>Queues a <see cref="global::Lib.LibAdder"/> job; a worker will call its <c>Process(a, b, more)</c>.</summary>
-    /// <returns>The job's id, as the main log and the task log print it.</returns>
-    public string SubmitLibAdder(int a, int b = (int)(10), params int[] more) =>
+    /// <returns>The job's id, as the main log and the task log print it (and whether it was a duplicate of a unique job).</returns>
+    public global::TaskTempest.TempestSubmitResult SubmitLibAdder(int a, int b = (int)(10), params int[] more) =>
         Submit(new global::TaskTempest.Generated.Lib.LibAdderMessage(a, b, more));
 
     /// <summary>Queues a <see cref="global::Lib.LibAdder"/> job without blocking on the queue.</summary>
-    /// <returns>The job's id.</returns>
-    public global::System.Threading.Tasks.ValueTask<string> SubmitLibAdderAsync(int a, int b = (int)(10), int[]? more = null, global::System.Threading.CancellationToken cancellationToken = default) =>
+    /// <returns>The job's id (and whether it was a duplicate of a unique job).</returns>
+    public global::System.Threading.Tasks.ValueTask<global::TaskTempest.TempestSubmitResult> SubmitLibAdderAsync(int a, int b = (int)(10), int[]? more = null, global::System.Threading.CancellationToken cancellationToken = default) =>
         SubmitAsync(new global::TaskTempest.Generated.Lib.LibAdderMessage(a, b, more ?? []), cancellationToken);
 
     /// <summary>A submitter whose jobs run no sooner than <paramref name="delay"/> after each submit: the queue holds them until then, and no worker waits.</summary>
@@ -95,23 +95,23 @@ partial class AppTempest : global::TaskTempest.TempestEngine, global::TaskTempes
         Submitter global::TaskTempest.ITempestSubmitter<Submitter>.WithSubmitOptions(global::TaskTempest.TempestSubmitOptions options) => new(_engine, options);
 
         /// <summary>Queues a <see cref="global::App.Local"/> job with this submitter's options; a worker will call its <c>Process</c>.</summary>
-        /// <returns>The job's id, as the main log and the task log print it.</returns>
-        public string SubmitLocal() =>
+        /// <returns>The job's id, as the main log and the task log print it (and whether it was a duplicate of a unique job).</returns>
+        public global::TaskTempest.TempestSubmitResult SubmitLocal() =>
             Submit(new global::TaskTempest.Generated.App.LocalMessage());
 
         /// <summary>Queues a <see cref="global::App.Local"/> job with this submitter's options without blocking on the queue.</summary>
-        /// <returns>The job's id.</returns>
-        public global::System.Threading.Tasks.ValueTask<string> SubmitLocalAsync(global::System.Threading.CancellationToken cancellationToken = default) =>
+        /// <returns>The job's id (and whether it was a duplicate of a unique job).</returns>
+        public global::System.Threading.Tasks.ValueTask<global::TaskTempest.TempestSubmitResult> SubmitLocalAsync(global::System.Threading.CancellationToken cancellationToken = default) =>
             SubmitAsync(new global::TaskTempest.Generated.App.LocalMessage(), cancellationToken);
 
         /// <summary>Queues a <see cref="global::Lib.LibAdder"/> job with this submitter's options; a worker will call its <c>Process(a, b, more)</c>.</summary>
-        /// <returns>The job's id, as the main log and the task log print it.</returns>
-        public string SubmitLibAdder(int a, int b = (int)(10), params int[] more) =>
+        /// <returns>The job's id, as the main log and the task log print it (and whether it was a duplicate of a unique job).</returns>
+        public global::TaskTempest.TempestSubmitResult SubmitLibAdder(int a, int b = (int)(10), params int[] more) =>
             Submit(new global::TaskTempest.Generated.Lib.LibAdderMessage(a, b, more));
 
         /// <summary>Queues a <see cref="global::Lib.LibAdder"/> job with this submitter's options without blocking on the queue.</summary>
-        /// <returns>The job's id.</returns>
-        public global::System.Threading.Tasks.ValueTask<string> SubmitLibAdderAsync(int a, int b = (int)(10), int[]? more = null, global::System.Threading.CancellationToken cancellationToken = default) =>
+        /// <returns>The job's id (and whether it was a duplicate of a unique job).</returns>
+        public global::System.Threading.Tasks.ValueTask<global::TaskTempest.TempestSubmitResult> SubmitLibAdderAsync(int a, int b = (int)(10), int[]? more = null, global::System.Threading.CancellationToken cancellationToken = default) =>
             SubmitAsync(new global::TaskTempest.Generated.Lib.LibAdderMessage(a, b, more ?? []), cancellationToken);
     }
 

@@ -44,23 +44,23 @@ partial class BillingTempest : global::TaskTempest.TempestEngine, global::TaskTe
     partial void Configure(global::TaskTempest.TempestOptions options);
 
     /// <summary>Queues a <see cref="global::Billing.SendInvoice"/> job; a worker will call its <c>Process(invoiceId)</c>.</summary>
-    /// <returns>The job's id, as the main log and the task log print it.</returns>
-    public string SubmitSendInvoice(int invoiceId) =>
+    /// <returns>The job's id, as the main log and the task log print it (and whether it was a duplicate of a unique job).</returns>
+    public global::TaskTempest.TempestSubmitResult SubmitSendInvoice(int invoiceId) =>
         Submit(new global::TaskTempest.Generated.Billing.SendInvoiceMessage(invoiceId));
 
     /// <summary>Queues a <see cref="global::Billing.SendInvoice"/> job without blocking on the queue.</summary>
-    /// <returns>The job's id.</returns>
-    public global::System.Threading.Tasks.ValueTask<string> SubmitSendInvoiceAsync(int invoiceId, global::System.Threading.CancellationToken cancellationToken = default) =>
+    /// <returns>The job's id (and whether it was a duplicate of a unique job).</returns>
+    public global::System.Threading.Tasks.ValueTask<global::TaskTempest.TempestSubmitResult> SubmitSendInvoiceAsync(int invoiceId, global::System.Threading.CancellationToken cancellationToken = default) =>
         SubmitAsync(new global::TaskTempest.Generated.Billing.SendInvoiceMessage(invoiceId), cancellationToken);
 
     /// <summary>Queues a <see cref="global::Billing.Urgent"/> job; a worker will call its <c>Process(priority)</c>.</summary>
-    /// <returns>The job's id, as the main log and the task log print it.</returns>
-    internal string SubmitUrgent(global::Billing.Priority priority) =>
+    /// <returns>The job's id, as the main log and the task log print it (and whether it was a duplicate of a unique job).</returns>
+    internal global::TaskTempest.TempestSubmitResult SubmitUrgent(global::Billing.Priority priority) =>
         Submit(new global::TaskTempest.Generated.Billing.UrgentMessage(priority));
 
     /// <summary>Queues a <see cref="global::Billing.Urgent"/> job without blocking on the queue.</summary>
-    /// <returns>The job's id.</returns>
-    internal global::System.Threading.Tasks.ValueTask<string> SubmitUrgentAsync(global::Billing.Priority priority, global::System.Threading.CancellationToken cancellationToken = default) =>
+    /// <returns>The job's id (and whether it was a duplicate of a unique job).</returns>
+    internal global::System.Threading.Tasks.ValueTask<global::TaskTempest.TempestSubmitResult> SubmitUrgentAsync(global::Billing.Priority priority, global::System.Threading.CancellationToken cancellationToken = default) =>
         SubmitAsync(new global::TaskTempest.Generated.Billing.UrgentMessage(priority), cancellationToken);
 
     /// <summary>A submitter whose jobs run no sooner than <paramref name="delay"/> after each submit: the queue holds them until then, and no worker waits.</summary>
@@ -95,23 +95,23 @@ partial class BillingTempest : global::TaskTempest.TempestEngine, global::TaskTe
         Submitter global::TaskTempest.ITempestSubmitter<Submitter>.WithSubmitOptions(global::TaskTempest.TempestSubmitOptions options) => new(_engine, options);
 
         /// <summary>Queues a <see cref="global::Billing.SendInvoice"/> job with this submitter's options; a worker will call its <c>Process(invoiceId)</c>.</summary>
-        /// <returns>The job's id, as the main log and the task log print it.</returns>
-        public string SubmitSendInvoice(int invoiceId) =>
+        /// <returns>The job's id, as the main log and the task log print it (and whether it was a duplicate of a unique job).</returns>
+        public global::TaskTempest.TempestSubmitResult SubmitSendInvoice(int invoiceId) =>
             Submit(new global::TaskTempest.Generated.Billing.SendInvoiceMessage(invoiceId));
 
         /// <summary>Queues a <see cref="global::Billing.SendInvoice"/> job with this submitter's options without blocking on the queue.</summary>
-        /// <returns>The job's id.</returns>
-        public global::System.Threading.Tasks.ValueTask<string> SubmitSendInvoiceAsync(int invoiceId, global::System.Threading.CancellationToken cancellationToken = default) =>
+        /// <returns>The job's id (and whether it was a duplicate of a unique job).</returns>
+        public global::System.Threading.Tasks.ValueTask<global::TaskTempest.TempestSubmitResult> SubmitSendInvoiceAsync(int invoiceId, global::System.Threading.CancellationToken cancellationToken = default) =>
             SubmitAsync(new global::TaskTempest.Generated.Billing.SendInvoiceMessage(invoiceId), cancellationToken);
 
         /// <summary>Queues a <see cref="global::Billing.Urgent"/> job with this submitter's options; a worker will call its <c>Process(priority)</c>.</summary>
-        /// <returns>The job's id, as the main log and the task log print it.</returns>
-        internal string SubmitUrgent(global::Billing.Priority priority) =>
+        /// <returns>The job's id, as the main log and the task log print it (and whether it was a duplicate of a unique job).</returns>
+        internal global::TaskTempest.TempestSubmitResult SubmitUrgent(global::Billing.Priority priority) =>
             Submit(new global::TaskTempest.Generated.Billing.UrgentMessage(priority));
 
         /// <summary>Queues a <see cref="global::Billing.Urgent"/> job with this submitter's options without blocking on the queue.</summary>
-        /// <returns>The job's id.</returns>
-        internal global::System.Threading.Tasks.ValueTask<string> SubmitUrgentAsync(global::Billing.Priority priority, global::System.Threading.CancellationToken cancellationToken = default) =>
+        /// <returns>The job's id (and whether it was a duplicate of a unique job).</returns>
+        internal global::System.Threading.Tasks.ValueTask<global::TaskTempest.TempestSubmitResult> SubmitUrgentAsync(global::Billing.Priority priority, global::System.Threading.CancellationToken cancellationToken = default) =>
             SubmitAsync(new global::TaskTempest.Generated.Billing.UrgentMessage(priority), cancellationToken);
     }
 

@@ -44,13 +44,13 @@ partial class Host
         partial void Configure(global::TaskTempest.TempestOptions options);
 
         /// <summary>Queues a <see cref="global::Ping"/> job; a worker will call its <c>Process</c>.</summary>
-        /// <returns>The job's id, as the main log and the task log print it.</returns>
-        public string SubmitPing() =>
+        /// <returns>The job's id, as the main log and the task log print it (and whether it was a duplicate of a unique job).</returns>
+        public global::TaskTempest.TempestSubmitResult SubmitPing() =>
             Submit(new global::TaskTempest.Generated.PingMessage());
 
         /// <summary>Queues a <see cref="global::Ping"/> job without blocking on the queue.</summary>
-        /// <returns>The job's id.</returns>
-        public global::System.Threading.Tasks.ValueTask<string> SubmitPingAsync(global::System.Threading.CancellationToken cancellationToken = default) =>
+        /// <returns>The job's id (and whether it was a duplicate of a unique job).</returns>
+        public global::System.Threading.Tasks.ValueTask<global::TaskTempest.TempestSubmitResult> SubmitPingAsync(global::System.Threading.CancellationToken cancellationToken = default) =>
             SubmitAsync(new global::TaskTempest.Generated.PingMessage(), cancellationToken);
 
         /// <summary>A submitter whose jobs run no sooner than <paramref name="delay"/> after each submit: the queue holds them until then, and no worker waits.</summary>
@@ -85,13 +85,13 @@ partial class Host
             Submitter global::TaskTempest.ITempestSubmitter<Submitter>.WithSubmitOptions(global::TaskTempest.TempestSubmitOptions options) => new(_engine, options);
 
             /// <summary>Queues a <see cref="global::Ping"/> job with this submitter's options; a worker will call its <c>Process</c>.</summary>
-            /// <returns>The job's id, as the main log and the task log print it.</returns>
-            public string SubmitPing() =>
+            /// <returns>The job's id, as the main log and the task log print it (and whether it was a duplicate of a unique job).</returns>
+            public global::TaskTempest.TempestSubmitResult SubmitPing() =>
                 Submit(new global::TaskTempest.Generated.PingMessage());
 
             /// <summary>Queues a <see cref="global::Ping"/> job with this submitter's options without blocking on the queue.</summary>
-            /// <returns>The job's id.</returns>
-            public global::System.Threading.Tasks.ValueTask<string> SubmitPingAsync(global::System.Threading.CancellationToken cancellationToken = default) =>
+            /// <returns>The job's id (and whether it was a duplicate of a unique job).</returns>
+            public global::System.Threading.Tasks.ValueTask<global::TaskTempest.TempestSubmitResult> SubmitPingAsync(global::System.Threading.CancellationToken cancellationToken = default) =>
                 SubmitAsync(new global::TaskTempest.Generated.PingMessage(), cancellationToken);
         }
 

@@ -44,33 +44,33 @@ partial class MathTempest : global::TaskTempest.TempestEngine, global::TaskTempe
     partial void Configure(global::TaskTempest.TempestOptions options);
 
     /// <summary>Queues a <see cref="global::Samples.Math.Adder"/> job; a worker will call its <c>Process(a, b)</c>.</summary>
-    /// <returns>The job's id, as the main log and the task log print it.</returns>
-    public string SubmitAdder(int a, int b) =>
+    /// <returns>The job's id, as the main log and the task log print it (and whether it was a duplicate of a unique job).</returns>
+    public global::TaskTempest.TempestSubmitResult SubmitAdder(int a, int b) =>
         Submit(new global::TaskTempest.Generated.Samples.Math.AdderMessage(a, b));
 
     /// <summary>Queues a <see cref="global::Samples.Math.Adder"/> job without blocking on the queue.</summary>
-    /// <returns>The job's id.</returns>
-    public global::System.Threading.Tasks.ValueTask<string> SubmitAdderAsync(int a, int b, global::System.Threading.CancellationToken cancellationToken = default) =>
+    /// <returns>The job's id (and whether it was a duplicate of a unique job).</returns>
+    public global::System.Threading.Tasks.ValueTask<global::TaskTempest.TempestSubmitResult> SubmitAdderAsync(int a, int b, global::System.Threading.CancellationToken cancellationToken = default) =>
         SubmitAsync(new global::TaskTempest.Generated.Samples.Math.AdderMessage(a, b), cancellationToken);
 
     /// <summary>Queues a <see cref="global::Samples.Math.Averager"/> job; a worker will call its <c>Process(numbers)</c>.</summary>
-    /// <returns>The job's id, as the main log and the task log print it.</returns>
-    public string SubmitAverager(params int[] numbers) =>
+    /// <returns>The job's id, as the main log and the task log print it (and whether it was a duplicate of a unique job).</returns>
+    public global::TaskTempest.TempestSubmitResult SubmitAverager(params int[] numbers) =>
         Submit(new global::TaskTempest.Generated.Samples.Math.AveragerMessage(numbers));
 
     /// <summary>Queues a <see cref="global::Samples.Math.Averager"/> job without blocking on the queue.</summary>
-    /// <returns>The job's id.</returns>
-    public global::System.Threading.Tasks.ValueTask<string> SubmitAveragerAsync(int[]? numbers = null, global::System.Threading.CancellationToken cancellationToken = default) =>
+    /// <returns>The job's id (and whether it was a duplicate of a unique job).</returns>
+    public global::System.Threading.Tasks.ValueTask<global::TaskTempest.TempestSubmitResult> SubmitAveragerAsync(int[]? numbers = null, global::System.Threading.CancellationToken cancellationToken = default) =>
         SubmitAsync(new global::TaskTempest.Generated.Samples.Math.AveragerMessage(numbers ?? []), cancellationToken);
 
     /// <summary>Queues a <see cref="global::Samples.Math.Fibonacci"/> job; a worker will call its <c>Process(n)</c>.</summary>
-    /// <returns>The job's id, as the main log and the task log print it.</returns>
-    public string SubmitFibonacci(int n) =>
+    /// <returns>The job's id, as the main log and the task log print it (and whether it was a duplicate of a unique job).</returns>
+    public global::TaskTempest.TempestSubmitResult SubmitFibonacci(int n) =>
         Submit(new global::TaskTempest.Generated.Samples.Math.FibonacciMessage(n));
 
     /// <summary>Queues a <see cref="global::Samples.Math.Fibonacci"/> job without blocking on the queue.</summary>
-    /// <returns>The job's id.</returns>
-    public global::System.Threading.Tasks.ValueTask<string> SubmitFibonacciAsync(int n, global::System.Threading.CancellationToken cancellationToken = default) =>
+    /// <returns>The job's id (and whether it was a duplicate of a unique job).</returns>
+    public global::System.Threading.Tasks.ValueTask<global::TaskTempest.TempestSubmitResult> SubmitFibonacciAsync(int n, global::System.Threading.CancellationToken cancellationToken = default) =>
         SubmitAsync(new global::TaskTempest.Generated.Samples.Math.FibonacciMessage(n), cancellationToken);
 
     /// <summary>A submitter whose jobs run no sooner than <paramref name="delay"/> after each submit: the queue holds them until then, and no worker waits.</summary>
@@ -105,33 +105,33 @@ partial class MathTempest : global::TaskTempest.TempestEngine, global::TaskTempe
         Submitter global::TaskTempest.ITempestSubmitter<Submitter>.WithSubmitOptions(global::TaskTempest.TempestSubmitOptions options) => new(_engine, options);
 
         /// <summary>Queues a <see cref="global::Samples.Math.Adder"/> job with this submitter's options; a worker will call its <c>Process(a, b)</c>.</summary>
-        /// <returns>The job's id, as the main log and the task log print it.</returns>
-        public string SubmitAdder(int a, int b) =>
+        /// <returns>The job's id, as the main log and the task log print it (and whether it was a duplicate of a unique job).</returns>
+        public global::TaskTempest.TempestSubmitResult SubmitAdder(int a, int b) =>
             Submit(new global::TaskTempest.Generated.Samples.Math.AdderMessage(a, b));
 
         /// <summary>Queues a <see cref="global::Samples.Math.Adder"/> job with this submitter's options without blocking on the queue.</summary>
-        /// <returns>The job's id.</returns>
-        public global::System.Threading.Tasks.ValueTask<string> SubmitAdderAsync(int a, int b, global::System.Threading.CancellationToken cancellationToken = default) =>
+        /// <returns>The job's id (and whether it was a duplicate of a unique job).</returns>
+        public global::System.Threading.Tasks.ValueTask<global::TaskTempest.TempestSubmitResult> SubmitAdderAsync(int a, int b, global::System.Threading.CancellationToken cancellationToken = default) =>
             SubmitAsync(new global::TaskTempest.Generated.Samples.Math.AdderMessage(a, b), cancellationToken);
 
         /// <summary>Queues a <see cref="global::Samples.Math.Averager"/> job with this submitter's options; a worker will call its <c>Process(numbers)</c>.</summary>
-        /// <returns>The job's id, as the main log and the task log print it.</returns>
-        public string SubmitAverager(params int[] numbers) =>
+        /// <returns>The job's id, as the main log and the task log print it (and whether it was a duplicate of a unique job).</returns>
+        public global::TaskTempest.TempestSubmitResult SubmitAverager(params int[] numbers) =>
             Submit(new global::TaskTempest.Generated.Samples.Math.AveragerMessage(numbers));
 
         /// <summary>Queues a <see cref="global::Samples.Math.Averager"/> job with this submitter's options without blocking on the queue.</summary>
-        /// <returns>The job's id.</returns>
-        public global::System.Threading.Tasks.ValueTask<string> SubmitAveragerAsync(int[]? numbers = null, global::System.Threading.CancellationToken cancellationToken = default) =>
+        /// <returns>The job's id (and whether it was a duplicate of a unique job).</returns>
+        public global::System.Threading.Tasks.ValueTask<global::TaskTempest.TempestSubmitResult> SubmitAveragerAsync(int[]? numbers = null, global::System.Threading.CancellationToken cancellationToken = default) =>
             SubmitAsync(new global::TaskTempest.Generated.Samples.Math.AveragerMessage(numbers ?? []), cancellationToken);
 
         /// <summary>Queues a <see cref="global::Samples.Math.Fibonacci"/> job with this submitter's options; a worker will call its <c>Process(n)</c>.</summary>
-        /// <returns>The job's id, as the main log and the task log print it.</returns>
-        public string SubmitFibonacci(int n) =>
+        /// <returns>The job's id, as the main log and the task log print it (and whether it was a duplicate of a unique job).</returns>
+        public global::TaskTempest.TempestSubmitResult SubmitFibonacci(int n) =>
             Submit(new global::TaskTempest.Generated.Samples.Math.FibonacciMessage(n));
 
         /// <summary>Queues a <see cref="global::Samples.Math.Fibonacci"/> job with this submitter's options without blocking on the queue.</summary>
-        /// <returns>The job's id.</returns>
-        public global::System.Threading.Tasks.ValueTask<string> SubmitFibonacciAsync(int n, global::System.Threading.CancellationToken cancellationToken = default) =>
+        /// <returns>The job's id (and whether it was a duplicate of a unique job).</returns>
+        public global::System.Threading.Tasks.ValueTask<global::TaskTempest.TempestSubmitResult> SubmitFibonacciAsync(int n, global::System.Threading.CancellationToken cancellationToken = default) =>
             SubmitAsync(new global::TaskTempest.Generated.Samples.Math.FibonacciMessage(n), cancellationToken);
     }
 

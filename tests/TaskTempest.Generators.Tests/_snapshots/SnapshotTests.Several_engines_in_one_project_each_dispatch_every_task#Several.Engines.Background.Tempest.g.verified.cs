@@ -44,23 +44,23 @@ partial class Background : global::TaskTempest.TempestEngine, global::TaskTempes
     partial void Configure(global::TaskTempest.TempestOptions options);
 
     /// <summary>Queues a <see cref="global::Several.Engines.Fetch"/> job; a worker will call its <c>Process(url)</c>.</summary>
-    /// <returns>The job's id, as the main log and the task log print it.</returns>
-    public string SubmitFetch(string url) =>
+    /// <returns>The job's id, as the main log and the task log print it (and whether it was a duplicate of a unique job).</returns>
+    public global::TaskTempest.TempestSubmitResult SubmitFetch(string url) =>
         Submit(new global::TaskTempest.Generated.Several.Engines.FetchMessage(url));
 
     /// <summary>Queues a <see cref="global::Several.Engines.Fetch"/> job without blocking on the queue.</summary>
-    /// <returns>The job's id.</returns>
-    public global::System.Threading.Tasks.ValueTask<string> SubmitFetchAsync(string url, global::System.Threading.CancellationToken cancellationToken = default) =>
+    /// <returns>The job's id (and whether it was a duplicate of a unique job).</returns>
+    public global::System.Threading.Tasks.ValueTask<global::TaskTempest.TempestSubmitResult> SubmitFetchAsync(string url, global::System.Threading.CancellationToken cancellationToken = default) =>
         SubmitAsync(new global::TaskTempest.Generated.Several.Engines.FetchMessage(url), cancellationToken);
 
     /// <summary>Queues a <see cref="global::Several.Engines.Resize"/> job; a worker will call its <c>Process(width, height)</c>.</summary>
-    /// <returns>The job's id, as the main log and the task log print it.</returns>
-    public string SubmitResize(int width, int height) =>
+    /// <returns>The job's id, as the main log and the task log print it (and whether it was a duplicate of a unique job).</returns>
+    public global::TaskTempest.TempestSubmitResult SubmitResize(int width, int height) =>
         Submit(new global::TaskTempest.Generated.Several.Engines.ResizeMessage(width, height));
 
     /// <summary>Queues a <see cref="global::Several.Engines.Resize"/> job without blocking on the queue.</summary>
-    /// <returns>The job's id.</returns>
-    public global::System.Threading.Tasks.ValueTask<string> SubmitResizeAsync(int width, int height, global::System.Threading.CancellationToken cancellationToken = default) =>
+    /// <returns>The job's id (and whether it was a duplicate of a unique job).</returns>
+    public global::System.Threading.Tasks.ValueTask<global::TaskTempest.TempestSubmitResult> SubmitResizeAsync(int width, int height, global::System.Threading.CancellationToken cancellationToken = default) =>
         SubmitAsync(new global::TaskTempest.Generated.Several.Engines.ResizeMessage(width, height), cancellationToken);
 
     /// <summary>A submitter whose jobs run no sooner than <paramref name="delay"/> after each submit: the queue holds them until then, and no worker waits.</summary>
@@ -95,23 +95,23 @@ partial class Background : global::TaskTempest.TempestEngine, global::TaskTempes
         Submitter global::TaskTempest.ITempestSubmitter<Submitter>.WithSubmitOptions(global::TaskTempest.TempestSubmitOptions options) => new(_engine, options);
 
         /// <summary>Queues a <see cref="global::Several.Engines.Fetch"/> job with this submitter's options; a worker will call its <c>Process(url)</c>.</summary>
-        /// <returns>The job's id, as the main log and the task log print it.</returns>
-        public string SubmitFetch(string url) =>
+        /// <returns>The job's id, as the main log and the task log print it (and whether it was a duplicate of a unique job).</returns>
+        public global::TaskTempest.TempestSubmitResult SubmitFetch(string url) =>
             Submit(new global::TaskTempest.Generated.Several.Engines.FetchMessage(url));
 
         /// <summary>Queues a <see cref="global::Several.Engines.Fetch"/> job with this submitter's options without blocking on the queue.</summary>
-        /// <returns>The job's id.</returns>
-        public global::System.Threading.Tasks.ValueTask<string> SubmitFetchAsync(string url, global::System.Threading.CancellationToken cancellationToken = default) =>
+        /// <returns>The job's id (and whether it was a duplicate of a unique job).</returns>
+        public global::System.Threading.Tasks.ValueTask<global::TaskTempest.TempestSubmitResult> SubmitFetchAsync(string url, global::System.Threading.CancellationToken cancellationToken = default) =>
             SubmitAsync(new global::TaskTempest.Generated.Several.Engines.FetchMessage(url), cancellationToken);
 
         /// <summary>Queues a <see cref="global::Several.Engines.Resize"/> job with this submitter's options; a worker will call its <c>Process(width, height)</c>.</summary>
-        /// <returns>The job's id, as the main log and the task log print it.</returns>
-        public string SubmitResize(int width, int height) =>
+        /// <returns>The job's id, as the main log and the task log print it (and whether it was a duplicate of a unique job).</returns>
+        public global::TaskTempest.TempestSubmitResult SubmitResize(int width, int height) =>
             Submit(new global::TaskTempest.Generated.Several.Engines.ResizeMessage(width, height));
 
         /// <summary>Queues a <see cref="global::Several.Engines.Resize"/> job with this submitter's options without blocking on the queue.</summary>
-        /// <returns>The job's id.</returns>
-        public global::System.Threading.Tasks.ValueTask<string> SubmitResizeAsync(int width, int height, global::System.Threading.CancellationToken cancellationToken = default) =>
+        /// <returns>The job's id (and whether it was a duplicate of a unique job).</returns>
+        public global::System.Threading.Tasks.ValueTask<global::TaskTempest.TempestSubmitResult> SubmitResizeAsync(int width, int height, global::System.Threading.CancellationToken cancellationToken = default) =>
             SubmitAsync(new global::TaskTempest.Generated.Several.Engines.ResizeMessage(width, height), cancellationToken);
     }
 
