@@ -20,7 +20,10 @@ namespace TaskTempest.PostgreSql;
 /// </summary>
 /// <remarks>
 /// Enqueue is idempotent by id: a message whose id the table already holds is not added again. The tables are created
-/// at first use (<see cref="TempestPostgreSqlSchema"/>).
+/// at first use (<see cref="TempestPostgreSqlSchema"/>). Named queues (<see cref="TempestEnvelope.Queue"/>) live within
+/// the instance's <see cref="TempestPostgreSqlOptions.QueueName"/>: one claim statement takes from several in the order
+/// asked; the plain claim takes <c>default</c>. Unique keys are the store's (a partial unique index, a lock row for a
+/// period), and recurring schedules' last ticks are a table (<see cref="ITempestScheduleStore"/>).
 /// </remarks>
 public sealed partial class TempestPostgreSqlQueue : ILeasingTempestQueue, ICountingTempestQueue, ITempestScheduleStore, IAsyncDisposable
 {
