@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using TaskTempest.Engine;
 using TaskTempest.Queues;
 using TaskTempest.Wire;
@@ -70,6 +71,12 @@ public abstract class TempestEngine
 
     /// <summary>Whether <c>Run</c> is in progress.</summary>
     public bool IsRunning => Volatile.Read(ref _run) is not null;
+
+    /// <summary>Where the engine is: stopped, starting, running, or draining after a stop was asked for.</summary>
+    public TempestEngineState State => Volatile.Read(ref _run)?.State ?? TempestEngineState.Stopped;
+
+    /// <summary>The engine's state and health now (slots lost to stuck tasks make it unhealthy): what a health check reports.</summary>
+    public TempestEngineStatus Status => Volatile.Read(ref _run)?.Status ?? new TempestEngineStatus(TempestEngineState.Stopped, 0, 0);
 
     // ------------------------------------------------------------------ submit
 
@@ -266,6 +273,47 @@ public abstract class TempestEngine
         finally
         {
             Volatile.Write(ref _run, null);
+        }
+    }
+
+    // ------------------------------------------------------------------ inline (TaskTempest.Testing)
+
+    /// <summary>
+    /// Runs one job now, in the caller, without a run, a queue or a worker: its task (in a DI scope of
+    /// <see cref="TempestOptions.Services"/> when it takes services), <c>Process</c>, then its callbacks for how it ended
+    /// (a job run inline is never retried). A failure of <c>Process</c>, then of a callback, is thrown to the caller as it
+    /// was thrown. TaskTempest.Testing's inline mode is its one user.
+    /// </summary>
+    internal async ValueTask RunInlineAsync(TempestMessage message, Microsoft.Extensions.Logging.ILogger taskLog, CancellationToken cancellationToken)
+    {
+        AssignId(message);
+        var scope = message.RequiresServices
+            ? (Options.Services ?? throw new InvalidOperationException(
+                $"The task {message.TaskName} takes services in its constructor, but the engine has no TempestOptions.Services."))
+              .CreateAsyncScope()
+            : default(AsyncServiceScope?);
+        try
+        {
+            var task = message.CreateTask(scope?.ServiceProvider);
+            task.Attach(message, taskLog);
+            Exception? failure = null;
+            try
+            {
+                await message.InvokeAsync(task, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                failure = e;
+            }
+            message.WillRetry = false;
+            Exception? callbackFailure = null;
+            message.RunCallbacks(task, failure is null ? TempestTaskStatus.Success : TempestTaskStatus.Failure, failure,
+                (_, _, e) => callbackFailure ??= e);
+            if ((failure ?? callbackFailure) is { } thrown) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(thrown);
+        }
+        finally
+        {
+            if (scope is { } owned) await owned.DisposeAsync().ConfigureAwait(false);
         }
     }
 

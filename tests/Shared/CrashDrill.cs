@@ -246,6 +246,13 @@ internal static class CrashDrill
             foreach (var recovery in recoveries.Where(r => r.Seconds is null)) await recovery.CheckAsync(store, token);
             for (int i = 0; i < kills.Count; i++) kills[i] = kills[i] with { RecoverySeconds = recoveries[i].Seconds };
 
+            // A replacement started late may not have set up its signal handlers yet: a SIGINT then kills it (exit 130).
+            // Registered means its engine runs, and so handles SIGINT.
+            while (await store.RegisteredAsync([running[0].ProcessId, running[1].ProcessId], token) < 2)
+            {
+                foreach (var worker in running) worker.ThrowIfExited();
+                await Task.Delay(settings.PollInterval, token);
+            }
             foreach (var worker in running) ChildProcess.Interrupt(worker.ProcessId);
             int[] exitCodes = [await running[0].WaitForExitAsync(token), await running[1].WaitForExitAsync(token)];
             wall.Stop();

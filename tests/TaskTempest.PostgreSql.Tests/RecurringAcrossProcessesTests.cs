@@ -33,9 +33,10 @@ public sealed partial class RecurringAcrossProcessesTests(PostgresDatabase<Recur
         var workers = new[] { Start("a"), Start("b") };
         try
         {
-            // The completions table exists once a worker has prepared the schema; until then the count is 0.
+            // The completions table exists once a worker has prepared the schema; until then the count is 0. Both workers
+            // registered: both engines run (and handle the SIGINT at the end).
             long ran = 0;
-            while ((ran = await TickCompletionsAsync(bound.Token)) < TicksWanted)
+            while ((ran = await TickCompletionsAsync(bound.Token)) < TicksWanted || await RegisteredAsync(workers, bound.Token) < 2)
             {
                 foreach (var (name, process, text) in workers)
                 {
@@ -119,6 +120,21 @@ public sealed partial class RecurringAcrossProcessesTests(PostgresDatabase<Recur
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable)
         {
             return 0; // the CASE's subquery is planned before to_regclass runs: created between the two, it still fails once
+        }
+    }
+
+    private async Task<long> RegisteredAsync((string Name, Process Process, StringBuilder Output)[] workers, CancellationToken token)
+    {
+        await using var command = database.DataSource.CreateCommand(
+            $"SELECT CASE WHEN to_regclass('{Schema}.workers') IS NULL THEN 0 ELSE (SELECT count(*) FROM {Schema}.workers WHERE pid = ANY($1)) END");
+        command.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = [.. workers.Select(w => w.Process.Id)] });
+        try
+        {
+            return Convert.ToInt64(await command.ExecuteScalarAsync(token), CultureInfo.InvariantCulture);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable)
+        {
+            return 0; // created between the check and the count
         }
     }
 

@@ -17,10 +17,13 @@ public class LifecycleTests
         string running = h.Engine.SubmitGateTask(gate);
         for (int i = 0; i < 3; i++) h.Engine.SubmitSum(i);
         await Gates.Get(gate).Started.Task.WaitAsync(Bound);
+        Assert.Equal(TempestEngineState.Running, h.Engine.State); // a job runs: the run is past its start
 
         h.Engine.Stop();
+        Assert.Equal(TempestEngineState.Draining, h.Engine.State); // at once: a health check sees the drain
         await h.MainLog.WaitForLineAsync("shutdown requested (StopRequested)");
         Assert.False(h.Running!.IsCompleted, "Run returned while a task was still running");
+        Assert.Equal(TempestEngineState.Draining, h.Engine.State);
         Gates.Get(gate).Release();
         var result = await h.Running.WaitAsync(Bound);
 
@@ -32,6 +35,7 @@ public class LifecycleTests
         Assert.Contains("shutdown: 3 messages left in the queue", h.MainLog.Messages);
         Assert.Contains(h.MainLog.Messages, m => m.StartsWith($"{{{running}}} <GateTask> success ", StringComparison.Ordinal));
         Assert.False(h.Engine.IsRunning);
+        Assert.Equal(TempestEngineState.Stopped, h.Engine.State);
     }
 
     [Fact]

@@ -106,13 +106,17 @@ public class TimeoutAndCallbackTests
 
         var unhealthy = Assert.Single(h.MainLog.Lines, l => l.Level == LogLevel.Critical);
         Assert.Equal("engine unhealthy: 1 tasks stuck on orphaned workers (the cap is 0); running on with 1 of 2 workers", unhealthy.Message);
+        Assert.Equal(new TempestEngineStatus(TempestEngineState.Running, SlotsLost: 1, StuckTasks: 1), h.Engine.Status); // what a health check reads
+        Assert.False(h.Engine.Status.IsHealthy);
         string next = h.Engine.SubmitSum(3);
         await h.FinishedAsync(next); // the other worker still runs jobs
 
         // When the stuck code returns, it no longer counts against the cap and its slot gets a worker again.
         Gates.Get(gate).Release();
         await h.MainLog.WaitForLineAsync("'s task returned; a new worker fills the slot left empty at the cap"); // either worker may have run it
+        Assert.Equal(new TempestEngineStatus(TempestEngineState.Running, 0, 0), h.Engine.Status);
         var result = await h.StopAsync();
+        Assert.Equal(TempestEngineState.Stopped, h.Engine.State);
         Assert.Contains("thread pool initialized (2 threads)", h.MainLog.Messages);
         Assert.Equal(1, result.TasksTimedOut);
     }

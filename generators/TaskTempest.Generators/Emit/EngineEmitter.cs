@@ -35,9 +35,11 @@ internal static class EngineEmitter
         string self = engine.FullyQualifiedName;
         // A derived engine inherits its base engine's submitter; a first engine gets one (and says so for packages).
         string submitterInterface = $"global::TaskTempest.ITempestSubmitter<{self}.Submitter>";
-        string baseList = engine.DerivesFromEngine ? ""
-            : engine.DeclaresBaseType ? " : " + submitterInterface
-            : " : global::TaskTempest.TempestEngine, " + submitterInterface;
+        // Every engine can be made from a generic context (the host's AddTempest<TEngine>) without reflection.
+        string factoryInterface = $"global::TaskTempest.ITempestEngine<{self}>";
+        string baseList = engine.DerivesFromEngine ? " : " + factoryInterface
+            : engine.DeclaresBaseType ? " : " + submitterInterface + ", " + factoryInterface
+            : " : global::TaskTempest.TempestEngine, " + submitterInterface + ", " + factoryInterface;
         w.Line(SourceWriter.GeneratedCodeAttribute);
         w.Block($"partial class {engine.ClassName}{baseList}", () =>
         {
@@ -80,6 +82,9 @@ internal static class EngineEmitter
 
                 /// <summary>Implement this partial method to set run-time options (queue, root, loggers) for every instance, <c>Default</c> included.</summary>
                 partial void Configure(global::TaskTempest.TempestOptions options);
+
+                /// <summary>Creates an engine with <paramref name="options"/>: the constructor, for generic code such as the host's <c>AddTempest</c>.</summary>
+                public static {{(engine.DerivesFromEngine ? "new " : "")}}{{self}} Create(global::TaskTempest.TempestOptions? options) => new {{self}}(options);
                 """);
             EmitHooks(w, engine.Hooks);
 

@@ -25,7 +25,7 @@ internal static class MessageEmitter
                 {SourceWriter.GeneratedCodeAttribute}
                 [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
                 """);
-            w.Block($"{(task.IsPublic ? "public" : "internal")} sealed class {task.MessageClassName} : global::TaskTempest.TempestMessage", () =>
+            w.Block($"{(task.IsPublic ? "public" : "internal")} sealed class {task.MessageClassName} : global::TaskTempest.TempestMessage, global::TaskTempest.ITempestMessage<{task.FullyQualifiedName}>", () =>
             {
                 w.Line("/// <summary>The task's name on the wire.</summary>");
                 w.Line($"public const string WireName = {Literal(task.WireName)};");

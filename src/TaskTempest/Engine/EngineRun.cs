@@ -20,10 +20,21 @@ internal sealed class EngineRun(TempestEngine engine)
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource<TempestStopReason> _stopRequested = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _stopFlag;
+    private int _state = (int)TempestEngineState.Starting;
+    private IDispatcher? _dispatcher;
+
+    /// <summary>Where this run is: starting until the dispatcher runs, draining once a stop was requested.</summary>
+    public TempestEngineState State => (TempestEngineState)Volatile.Read(ref _state);
+
+    /// <summary>The engine's state and health now, for health checks and dashboards.</summary>
+    public TempestEngineStatus Status => Volatile.Read(ref _dispatcher) is { } dispatcher
+        ? new TempestEngineStatus(State, dispatcher.SlotsLost, dispatcher.StuckTasks)
+        : new TempestEngineStatus(State, 0, 0);
 
     public void RequestStop(TempestStopReason reason)
     {
         if (Interlocked.Exchange(ref _stopFlag, 1) != 0) return;
+        Volatile.Write(ref _state, (int)TempestEngineState.Draining);
         try
         {
             _stopping.Cancel(); // first, so the dispatcher stops taking messages before Run can go on and return
@@ -68,10 +79,13 @@ internal sealed class EngineRun(TempestEngine engine)
         engine.RaiseAfterInitialize(main); // before the first task, as the original's after_initialize
         inbox.Start();
         dispatcher.Start();
+        Volatile.Write(ref _dispatcher, dispatcher);
         var scheduler = new EngineScheduler(engine, run);
         scheduler.Start();
+        Interlocked.CompareExchange(ref _state, (int)TempestEngineState.Running, (int)TempestEngineState.Starting);
 
         var reason = await _stopRequested.Task.ConfigureAwait(false);
+        Volatile.Write(ref _state, (int)TempestEngineState.Draining);
         await scheduler.StopAsync().ConfigureAwait(false); // no tick is submitted once the engine stops
         var timeout = settings.ShutdownTimeout;
         // Enums go in as text: ZLogger formats enum holes through a lookup that fails under NativeAOT.

@@ -18,6 +18,12 @@ internal interface IDispatcher
     /// <summary>At shutdown's deadline: reports each job still in flight <c>aborted</c> and returns its message.</summary>
     Task AbortRunningAsync(List<string> aborted);
 
+    /// <summary>Slots left empty because too many tasks are stuck on orphaned workers (the engine is unhealthy while above 0).</summary>
+    int SlotsLost { get; }
+
+    /// <summary>Tasks still running on orphaned workers, past their timeout.</summary>
+    int StuckTasks { get; }
+
     /// <summary>Ends what nothing will use any more (the loop thread) and sums the counts.</summary>
     JobCounts Close();
 }

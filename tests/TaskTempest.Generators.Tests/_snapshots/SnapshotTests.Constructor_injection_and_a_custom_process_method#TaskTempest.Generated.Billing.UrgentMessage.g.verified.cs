@@ -6,7 +6,7 @@ namespace TaskTempest.Generated.Billing
     /// <summary>A queued <see cref="global::Billing.Urgent"/> job with its typed arguments (generated).</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("TaskTempest.Generators", "{version}")]
     [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
-    internal sealed class UrgentMessage : global::TaskTempest.TempestMessage
+    internal sealed class UrgentMessage : global::TaskTempest.TempestMessage, global::TaskTempest.ITempestMessage<global::Billing.Urgent>
     {
         /// <summary>The task's name on the wire.</summary>
         public const string WireName = "Urgent";

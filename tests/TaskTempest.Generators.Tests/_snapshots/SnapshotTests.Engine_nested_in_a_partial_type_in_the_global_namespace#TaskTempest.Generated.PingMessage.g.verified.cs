@@ -6,7 +6,7 @@ namespace TaskTempest.Generated
     /// <summary>A queued <see cref="global::Ping"/> job with its typed arguments (generated).</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("TaskTempest.Generators", "{version}")]
     [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
-    public sealed class PingMessage : global::TaskTempest.TempestMessage
+    public sealed class PingMessage : global::TaskTempest.TempestMessage, global::TaskTempest.ITempestMessage<global::Ping>
     {
         /// <summary>The task's name on the wire.</summary>
         public const string WireName = "Ping";

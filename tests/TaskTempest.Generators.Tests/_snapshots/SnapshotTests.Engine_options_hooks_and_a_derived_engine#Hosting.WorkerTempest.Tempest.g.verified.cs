@@ -4,7 +4,7 @@
 namespace Hosting;
 
 [global::System.CodeDom.Compiler.GeneratedCode("TaskTempest.Generators", "{version}")]
-partial class WorkerTempest
+partial class WorkerTempest : global::TaskTempest.ITempestEngine<global::Hosting.WorkerTempest>
 {
     private static readonly global::TaskTempest.TempestEngineConfiguration s_tempestConfiguration = new()
     {
@@ -49,6 +49,9 @@ partial class WorkerTempest
 
     /// <summary>Implement this partial method to set run-time options (queue, root, loggers) for every instance, <c>Default</c> included.</summary>
     partial void Configure(global::TaskTempest.TempestOptions options);
+
+    /// <summary>Creates an engine with <paramref name="options"/>: the constructor, for generic code such as the host's <c>AddTempest</c>.</summary>
+    public static new global::Hosting.WorkerTempest Create(global::TaskTempest.TempestOptions? options) => new global::Hosting.WorkerTempest(options);
 
     /// <inheritdoc/>
     protected override void OnTaskStarted(global::TaskTempest.TempestTaskEvent taskEvent)

@@ -2,7 +2,7 @@
 #nullable enable
 
 [global::System.CodeDom.Compiler.GeneratedCode("TaskTempest.Generators", "{version}")]
-partial class KindsTempest : global::TaskTempest.TempestEngine, global::TaskTempest.ITempestSubmitter<global::KindsTempest.Submitter>
+partial class KindsTempest : global::TaskTempest.TempestEngine, global::TaskTempest.ITempestSubmitter<global::KindsTempest.Submitter>, global::TaskTempest.ITempestEngine<global::KindsTempest>
 {
     private static readonly global::TaskTempest.TempestEngineConfiguration s_tempestConfiguration = new()
     {
@@ -40,6 +40,9 @@ partial class KindsTempest : global::TaskTempest.TempestEngine, global::TaskTemp
 
     /// <summary>Implement this partial method to set run-time options (queue, root, loggers) for every instance, <c>Default</c> included.</summary>
     partial void Configure(global::TaskTempest.TempestOptions options);
+
+    /// <summary>Creates an engine with <paramref name="options"/>: the constructor, for generic code such as the host's <c>AddTempest</c>.</summary>
+    public static global::KindsTempest Create(global::TaskTempest.TempestOptions? options) => new global::KindsTempest(options);
 
     /// <summary>Queues a <see cref="global::Kinds"/> job; a worker will call its <c>Process(l, s, sb, b, ui, ul, us, f, d, m, flag, c, text, maybeText, g, dt, dto, ts, shade, maybe, numbers, names, shades, class, label, ratio, defaultShade, nothing)</c>.</summary>
     /// <returns>The job's id, as the main log and the task log print it (and whether it was a duplicate of a unique job).</returns>

@@ -6,7 +6,7 @@ namespace TaskTempest.Generated
     /// <summary>A queued <see cref="global::Kinds"/> job with its typed arguments (generated).</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("TaskTempest.Generators", "{version}")]
     [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
-    internal sealed class KindsMessage : global::TaskTempest.TempestMessage
+    internal sealed class KindsMessage : global::TaskTempest.TempestMessage, global::TaskTempest.ITempestMessage<global::Kinds>
     {
         /// <summary>The task's name on the wire.</summary>
         public const string WireName = "Kinds";

@@ -4,7 +4,7 @@
 namespace Billing;
 
 [global::System.CodeDom.Compiler.GeneratedCode("TaskTempest.Generators", "{version}")]
-partial class BillingTempest : global::TaskTempest.TempestEngine, global::TaskTempest.ITempestSubmitter<global::Billing.BillingTempest.Submitter>
+partial class BillingTempest : global::TaskTempest.TempestEngine, global::TaskTempest.ITempestSubmitter<global::Billing.BillingTempest.Submitter>, global::TaskTempest.ITempestEngine<global::Billing.BillingTempest>
 {
     private static readonly global::TaskTempest.TempestEngineConfiguration s_tempestConfiguration = new()
     {
@@ -42,6 +42,9 @@ partial class BillingTempest : global::TaskTempest.TempestEngine, global::TaskTe
 
     /// <summary>Implement this partial method to set run-time options (queue, root, loggers) for every instance, <c>Default</c> included.</summary>
     partial void Configure(global::TaskTempest.TempestOptions options);
+
+    /// <summary>Creates an engine with <paramref name="options"/>: the constructor, for generic code such as the host's <c>AddTempest</c>.</summary>
+    public static global::Billing.BillingTempest Create(global::TaskTempest.TempestOptions? options) => new global::Billing.BillingTempest(options);
 
     /// <summary>Queues a <see cref="global::Billing.Digest"/> job; a worker will call its <c>Process(region, days, shade, extra)</c>.</summary>
     /// <returns>The job's id, as the main log and the task log print it (and whether it was a duplicate of a unique job).</returns>

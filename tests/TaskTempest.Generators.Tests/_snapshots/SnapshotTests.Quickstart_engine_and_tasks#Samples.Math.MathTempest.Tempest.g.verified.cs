@@ -4,7 +4,7 @@
 namespace Samples.Math;
 
 [global::System.CodeDom.Compiler.GeneratedCode("TaskTempest.Generators", "{version}")]
-partial class MathTempest : global::TaskTempest.TempestEngine, global::TaskTempest.ITempestSubmitter<global::Samples.Math.MathTempest.Submitter>
+partial class MathTempest : global::TaskTempest.TempestEngine, global::TaskTempest.ITempestSubmitter<global::Samples.Math.MathTempest.Submitter>, global::TaskTempest.ITempestEngine<global::Samples.Math.MathTempest>
 {
     private static readonly global::TaskTempest.TempestEngineConfiguration s_tempestConfiguration = new()
     {
@@ -42,6 +42,9 @@ partial class MathTempest : global::TaskTempest.TempestEngine, global::TaskTempe
 
     /// <summary>Implement this partial method to set run-time options (queue, root, loggers) for every instance, <c>Default</c> included.</summary>
     partial void Configure(global::TaskTempest.TempestOptions options);
+
+    /// <summary>Creates an engine with <paramref name="options"/>: the constructor, for generic code such as the host's <c>AddTempest</c>.</summary>
+    public static global::Samples.Math.MathTempest Create(global::TaskTempest.TempestOptions? options) => new global::Samples.Math.MathTempest(options);
 
     /// <summary>Queues a <see cref="global::Samples.Math.Adder"/> job; a worker will call its <c>Process(a, b)</c>.</summary>
     /// <returns>The job's id, as the main log and the task log print it (and whether it was a duplicate of a unique job).</returns>

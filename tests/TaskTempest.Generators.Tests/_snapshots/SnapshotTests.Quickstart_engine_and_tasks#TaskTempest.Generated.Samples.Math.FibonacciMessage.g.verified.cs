@@ -6,7 +6,7 @@ namespace TaskTempest.Generated.Samples.Math
     /// <summary>A queued <see cref="global::Samples.Math.Fibonacci"/> job with its typed arguments (generated).</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("TaskTempest.Generators", "{version}")]
     [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
-    public sealed class FibonacciMessage : global::TaskTempest.TempestMessage
+    public sealed class FibonacciMessage : global::TaskTempest.TempestMessage, global::TaskTempest.ITempestMessage<global::Samples.Math.Fibonacci>
     {
         /// <summary>The task's name on the wire.</summary>
         public const string WireName = "fib";

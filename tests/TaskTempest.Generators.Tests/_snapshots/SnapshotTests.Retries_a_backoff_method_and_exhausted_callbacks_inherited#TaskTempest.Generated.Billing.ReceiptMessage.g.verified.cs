@@ -6,7 +6,7 @@ namespace TaskTempest.Generated.Billing
     /// <summary>A queued <see cref="global::Billing.Receipt"/> job with its typed arguments (generated).</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("TaskTempest.Generators", "{version}")]
     [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
-    public sealed class ReceiptMessage : global::TaskTempest.TempestMessage
+    public sealed class ReceiptMessage : global::TaskTempest.TempestMessage, global::TaskTempest.ITempestMessage<global::Billing.Receipt>
     {
         /// <summary>The task's name on the wire.</summary>
         public const string WireName = "Receipt";

@@ -4,7 +4,7 @@
 namespace Several.Engines;
 
 [global::System.CodeDom.Compiler.GeneratedCode("TaskTempest.Generators", "{version}")]
-partial class Background : global::TaskTempest.TempestEngine, global::TaskTempest.ITempestSubmitter<global::Several.Engines.Background.Submitter>
+partial class Background : global::TaskTempest.TempestEngine, global::TaskTempest.ITempestSubmitter<global::Several.Engines.Background.Submitter>, global::TaskTempest.ITempestEngine<global::Several.Engines.Background>
 {
     private static readonly global::TaskTempest.TempestEngineConfiguration s_tempestConfiguration = new()
     {
@@ -42,6 +42,9 @@ partial class Background : global::TaskTempest.TempestEngine, global::TaskTempes
 
     /// <summary>Implement this partial method to set run-time options (queue, root, loggers) for every instance, <c>Default</c> included.</summary>
     partial void Configure(global::TaskTempest.TempestOptions options);
+
+    /// <summary>Creates an engine with <paramref name="options"/>: the constructor, for generic code such as the host's <c>AddTempest</c>.</summary>
+    public static global::Several.Engines.Background Create(global::TaskTempest.TempestOptions? options) => new global::Several.Engines.Background(options);
 
     /// <summary>Queues a <see cref="global::Several.Engines.Fetch"/> job; a worker will call its <c>Process(url)</c>.</summary>
     /// <returns>The job's id, as the main log and the task log print it (and whether it was a duplicate of a unique job).</returns>

@@ -6,7 +6,7 @@ namespace TaskTempest.Generated.Jobs
     /// <summary>A queued <see cref="global::Jobs.Mailer"/> job with its typed arguments (generated).</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("TaskTempest.Generators", "{version}")]
     [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
-    public sealed class MailerMessage : global::TaskTempest.TempestMessage
+    public sealed class MailerMessage : global::TaskTempest.TempestMessage, global::TaskTempest.ITempestMessage<global::Jobs.Mailer>
     {
         /// <summary>The task's name on the wire.</summary>
         public const string WireName = "Mailer";

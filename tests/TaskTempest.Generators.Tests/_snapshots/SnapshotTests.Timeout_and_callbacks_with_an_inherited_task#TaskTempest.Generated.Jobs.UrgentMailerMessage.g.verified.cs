@@ -6,7 +6,7 @@ namespace TaskTempest.Generated.Jobs
     /// <summary>A queued <see cref="global::Jobs.UrgentMailer"/> job with its typed arguments (generated).</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("TaskTempest.Generators", "{version}")]
     [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
-    public sealed class UrgentMailerMessage : global::TaskTempest.TempestMessage
+    public sealed class UrgentMailerMessage : global::TaskTempest.TempestMessage, global::TaskTempest.ITempestMessage<global::Jobs.UrgentMailer>
     {
         /// <summary>The task's name on the wire.</summary>
         public const string WireName = "urgent-mail";

@@ -61,6 +61,11 @@ internal sealed class CooperativeDispatcher<TInbox> : IDispatcher where TInbox :
 
     public string Initialized => $"fiber pool initialized ({_fibers} fibers on one event loop)";
 
+    // A fiber's code cannot be abandoned (it shares the loop), so no slot is ever given up.
+    public int SlotsLost => 0;
+
+    public int StuckTasks => 0;
+
     public void Start()
     {
         _thread.Start();

@@ -40,6 +40,10 @@ internal sealed class ThreadDispatcher<TInbox> : IDispatcher where TInbox : IInb
 
     public string Initialized => $"thread pool initialized ({_threads} threads)";
 
+    public int SlotsLost => Volatile.Read(ref _unreplaced);
+
+    public int StuckTasks => Volatile.Read(ref _orphans);
+
     public void Start()
     {
         for (int i = 0; i < _threads; i++) StartWorker();
