@@ -198,7 +198,7 @@ internal static class CrashDrill
         var recoveries = new List<Recovery>();
         var restarting = new List<(int Kill, int Slot, Stopwatch Clock)>(); // replacements yet to hold a lease
         string progress = "workers starting";
-        TimeSpan submitted;
+        TimeSpan submitted = default;
         try
         {
             // Both workers up before the jobs come (the enqueue's wake-up reaches them), so the first kill point finds both running.
@@ -207,11 +207,18 @@ internal static class CrashDrill
                 foreach (var worker in running) worker.ThrowIfExited();
                 await Task.Delay(settings.PollInterval, token);
             }
-            submitted = await SubmitAsync(settings.Jobs);
-            log($"workers a (pid {running[0].ProcessId}) and b (pid {running[1].ProcessId}) up; {settings.Jobs:N0} jobs submitted in {submitted.TotalSeconds:0.00} s (logs under {folder})");
+            // Watched while the submit runs: the workers take jobs as they land, and a fast queue can finish them all
+            // before the submitting process has even exited (the kill points would then pass unseen).
+            var submitting = SubmitAsync(settings.Jobs);
+            log($"workers a (pid {running[0].ProcessId}) and b (pid {running[1].ProcessId}) up; submitting {settings.Jobs:N0} jobs (logs under {folder})");
             while (true)
             {
                 foreach (var worker in running) worker.ThrowIfExited();
+                if (submitting.IsCompleted && submitted == default)
+                {
+                    submitted = await submitting;
+                    log($"{settings.Jobs:N0} jobs submitted in {submitted.TotalSeconds:0.00} s");
+                }
                 var (distinct, live, heldByA, heldByB) = await store.PollAsync(running[0].ProcessId, running[1].ProcessId, token);
                 progress = $"{distinct} of {settings.Jobs} jobs completed, {live} waiting or running, {kills.Count} kills";
                 foreach (var recovery in recoveries.Where(r => r.Seconds is null)) await recovery.CheckAsync(store, token);
@@ -240,7 +247,7 @@ internal static class CrashDrill
                         $"it held {held.Held.Length} leases, {held.Uncompleted} without a completion record; restarted as pid {running[victim].ProcessId}");
                     continue;
                 }
-                if (live == 0) break; // nothing waiting or running: every job ended (or is a dead letter)
+                if (live == 0 && submitted != default) break; // nothing waiting or running: every job ended (or is a dead letter)
                 await Task.Delay(settings.PollInterval, token);
             }
             foreach (var recovery in recoveries.Where(r => r.Seconds is null)) await recovery.CheckAsync(store, token);
