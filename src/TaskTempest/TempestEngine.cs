@@ -4,6 +4,7 @@ using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using TaskTempest.Engine;
 using TaskTempest.Queues;
+using TaskTempest.Telemetry;
 using TaskTempest.Wire;
 
 namespace TaskTempest;
@@ -94,6 +95,30 @@ public abstract class TempestEngine
     /// when the queue does not take the message at once.</summary>
     internal TempestSubmitResult Submit(TempestMessage message, in TempestSubmitOptions options)
     {
+        // A batch's jobs are traced at its flush; the rest only while somebody listens, or a span is current.
+        if (options.Batch is null && (SubmitTelemetry.Active || TempestTelemetry.JobsSubmitted.Enabled)) return SubmitTraced(message, options);
+        return SubmitUntraced(message, options);
+    }
+
+    private TempestSubmitResult SubmitTraced(TempestMessage message, in TempestSubmitOptions options)
+    {
+        AssignId(message);
+        var activity = SubmitTelemetry.Start(message, options.Queue ?? message.DefaultQueue ?? TempestQueueNames.Default, Name);
+        try
+        {
+            var result = SubmitUntraced(message, options);
+            SubmitTelemetry.Stop(activity, message, Name, result.Duplicate);
+            return result;
+        }
+        catch (Exception e)
+        {
+            SubmitTelemetry.Fail(activity, e);
+            throw;
+        }
+    }
+
+    private TempestSubmitResult SubmitUntraced(TempestMessage message, in TempestSubmitOptions options)
+    {
         string id = AssignId(message);
         if (options.IsDefault && !message.HasSubmitDefaults)
         {
@@ -108,7 +133,29 @@ public abstract class TempestEngine
         return holderId is null ? new TempestSubmitResult(id, false) : new TempestSubmitResult(holderId, true);
     }
 
-    internal async ValueTask<TempestSubmitResult> SubmitAsync(TempestMessage message, TempestSubmitOptions options, CancellationToken cancellationToken)
+    internal ValueTask<TempestSubmitResult> SubmitAsync(TempestMessage message, TempestSubmitOptions options, CancellationToken cancellationToken) =>
+        options.Batch is null && (SubmitTelemetry.Active || TempestTelemetry.JobsSubmitted.Enabled)
+            ? SubmitTracedAsync(message, options, cancellationToken)
+            : SubmitUntracedAsync(message, options, cancellationToken);
+
+    private async ValueTask<TempestSubmitResult> SubmitTracedAsync(TempestMessage message, TempestSubmitOptions options, CancellationToken cancellationToken)
+    {
+        AssignId(message);
+        var activity = SubmitTelemetry.Start(message, options.Queue ?? message.DefaultQueue ?? TempestQueueNames.Default, Name);
+        try
+        {
+            var result = await SubmitUntracedAsync(message, options, cancellationToken).ConfigureAwait(false);
+            SubmitTelemetry.Stop(activity, message, Name, result.Duplicate);
+            return result;
+        }
+        catch (Exception e)
+        {
+            SubmitTelemetry.Fail(activity, e);
+            throw;
+        }
+    }
+
+    private async ValueTask<TempestSubmitResult> SubmitUntracedAsync(TempestMessage message, TempestSubmitOptions options, CancellationToken cancellationToken)
     {
         string id = AssignId(message);
         if (options.IsDefault && !message.HasSubmitDefaults)
@@ -193,6 +240,26 @@ public abstract class TempestEngine
 
     /// <summary>A batch's flush: every message in one call to <paramref name="target"/> (null: the engine's queue).</summary>
     internal ValueTask EnqueueBatchAsync(IReadOnlyList<TempestMessage> messages, ITempestSubmitTarget? target, CancellationToken cancellationToken) =>
+        SubmitTelemetry.Active || TempestTelemetry.JobsSubmitted.Enabled
+            ? EnqueueBatchTracedAsync(messages, target, cancellationToken)
+            : EnqueueBatchUntracedAsync(messages, target, cancellationToken);
+
+    private async ValueTask EnqueueBatchTracedAsync(IReadOnlyList<TempestMessage> messages, ITempestSubmitTarget? target, CancellationToken cancellationToken)
+    {
+        var activity = SubmitTelemetry.StartBatch(messages, Name);
+        try
+        {
+            await EnqueueBatchUntracedAsync(messages, target, cancellationToken).ConfigureAwait(false);
+            SubmitTelemetry.StopBatch(activity, messages, Name);
+        }
+        catch (Exception e)
+        {
+            SubmitTelemetry.Fail(activity, e);
+            throw;
+        }
+    }
+
+    private ValueTask EnqueueBatchUntracedAsync(IReadOnlyList<TempestMessage> messages, ITempestSubmitTarget? target, CancellationToken cancellationToken) =>
         target is not null ? target.EnqueueBatchAsync(messages, cancellationToken) : Queue.EnqueueBatchAsync(messages, cancellationToken);
 
     private static string AssignId(TempestMessage message)

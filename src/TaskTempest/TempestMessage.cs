@@ -23,6 +23,9 @@ public abstract class TempestMessage
     /// <summary>Whether the run that just failed will be retried (<see cref="TempestTask.WillRetry"/>); set before its callbacks.</summary>
     internal bool WillRetry { get; set; }
 
+    /// <summary>The consumer span of the run in progress, while somebody listens (Telemetry/RunTelemetry.cs).</summary>
+    internal System.Diagnostics.Activity? Activity { get; set; }
+
     /// <summary>The task's name on the wire (its class name unless set in <see cref="TempestTaskAttribute"/>).</summary>
     public string TaskName { get; }
 

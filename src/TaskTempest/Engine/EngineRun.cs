@@ -127,7 +127,7 @@ internal sealed class EngineRun(TempestEngine engine)
     /// </summary>
     private (IDispatcher, IInbox) CreateDispatcher(RunContext run)
     {
-        var intake = new MessageIntake(engine, run.Logs);
+        var intake = new MessageIntake(engine, run.Logs, run.Telemetry);
         var workers = new WorkerList();
         // The embedded queue's direct path takes the default queue alone; named queues and limits go through the fetcher.
         if (run.Settings.Queue is TempestMemoryQueue memory && run.Settings.ConsumesDefaultQueueOnly)

@@ -24,6 +24,7 @@ internal sealed class JobLifecycle
     private readonly bool _acknowledges;
     private readonly bool _taskEvents;
     private readonly TempestCallbackFailure _callbackFailed;
+    private readonly Telemetry.RunTelemetry _telemetry;
 
     public JobLifecycle(TempestEngine engine, RunContext run, IJobOutcomes outcomes)
     {
@@ -35,6 +36,7 @@ internal sealed class JobLifecycle
         _acknowledges = outcomes.AcknowledgesEachJob;
         _taskEvents = run.Settings.HasTaskHooks;
         _callbackFailed = OnCallbackFailed;
+        _telemetry = run.Telemetry;
     }
 
     // ---------------------------------------------------------------- the start
@@ -47,6 +49,7 @@ internal sealed class JobLifecycle
         Debug.Assert(LogText.IsClean(message.Id) && LogText.IsClean(message.TaskName));
         message.WillRetry = false; // a retried message comes back as the same object on the memory queue
         _main.ZLogInformation($"{{{message.Id}}} <{message.TaskName}> started");
+        _telemetry.Started(message);
         if (_taskEvents) RaiseTaskEvent(message, null, TimeSpan.Zero);
     }
 
@@ -85,6 +88,8 @@ internal sealed class JobLifecycle
         var plan = status == TempestTaskStatus.Success ? default : PlanAfterFailure(message, error);
         message.WillRetry = plan.WillRetry;
         if (task is not null) message.RunCallbacks(task, status, error, _callbackFailed);
+        // Before the fate: a retried message on the memory queue is the same object, and may start again at once.
+        _telemetry.Ended(message, status, error, seconds);
         Record(message, status, error, plan);
         switch (status)
         {
@@ -115,8 +120,16 @@ internal sealed class JobLifecycle
             return;
         }
         var lastError = ErrorOf(message, status, error);
-        if (plan.WillRetry) _outcomes.Retry(message, status, lastError, plan.RunAt);
-        else if (plan.DeadLetters) _outcomes.DeadLetterFailed(message, status, lastError, $"{plan.Why} (attempt {plan.Attempt} of {plan.MaxAttempts}); last error {lastError.Type}: {lastError.Message}");
+        if (plan.WillRetry)
+        {
+            _outcomes.Retry(message, status, lastError, plan.RunAt);
+            _telemetry.Retried(message);
+        }
+        else if (plan.DeadLetters)
+        {
+            _telemetry.DeadLettered(message.TaskName, plan.Why == OutOfAttempts ? "out_of_attempts" : "retry_refused");
+            _outcomes.DeadLetterFailed(message, status, lastError, $"{plan.Why} (attempt {plan.Attempt} of {plan.MaxAttempts}); last error {lastError.Type}: {lastError.Message}");
+        }
         else if (_acknowledges || HoldsKey(message)) _outcomes.Acknowledge(message, status, lastError);
     }
 
@@ -134,12 +147,14 @@ internal sealed class JobLifecycle
         if (maxAttempts <= 1) return default;
         int attempt = (envelope?.Failures ?? 0) + 1;
         if (attempt >= maxAttempts)
-            return new FailurePlan(attempt, maxAttempts, "out of attempts", default, WillRetry: false, _outcomes.KeepsDeadLetters);
+            return new FailurePlan(attempt, maxAttempts, OutOfAttempts, default, WillRetry: false, _outcomes.KeepsDeadLetters);
         if (_outcomes.RetryRefusal is { } refusal)
             return new FailurePlan(attempt, maxAttempts, refusal, default, WillRetry: false, _outcomes.KeepsDeadLetters);
         var delay = RetryDelay(message, attempt, error);
         return new FailurePlan(attempt, maxAttempts, "retry in " + Durations.Describe(delay), _run.Time.GetUtcNow() + delay, WillRetry: true, DeadLetters: false);
     }
+
+    private const string OutOfAttempts = "out of attempts";
 
     /// <summary>The task's backoff for <paramref name="attempt"/>; the default one when the task's own throws.</summary>
     private TimeSpan RetryDelay(TempestMessage message, int attempt, Exception? error)
@@ -191,6 +206,7 @@ internal sealed class JobLifecycle
     {
         aborted.Add(message.Id!);
         _main.ZLogWarning($"{{{message.Id}}} <{message.TaskName}> aborted");
+        _telemetry.Aborted(message); // before the message goes back (and may be taken again)
         _outcomes.Return(message);
     }
 

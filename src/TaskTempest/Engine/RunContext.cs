@@ -18,6 +18,9 @@ internal sealed class RunContext(RunSettings settings, TempestLogs logs, Cancell
     public TimeProvider Time { get; } = settings.Time;
     public CancellationToken Stopping { get; } = stopping;
 
+    /// <summary>The run's traces and metrics around its jobs.</summary>
+    public Telemetry.RunTelemetry Telemetry { get; } = new(settings.EngineName, settings.Queue);
+
     /// <summary>Never disposed: it owns no timer, and a task stuck past shutdown may still hold its token.</summary>
     public CancellationTokenSource Aborting { get; } = aborting;
 
@@ -27,7 +30,11 @@ internal sealed class RunContext(RunSettings settings, TempestLogs logs, Cancell
 
     public bool Ended => _ended;
 
-    public void End() => _ended = true;
+    public void End()
+    {
+        _ended = true;
+        Telemetry.End();
+    }
 
     /// <summary>
     /// Cancels <paramref name="source"/> on the thread pool: cancelling runs the tasks' own registrations and

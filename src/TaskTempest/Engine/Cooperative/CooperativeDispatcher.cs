@@ -183,7 +183,8 @@ internal sealed class CooperativeDispatcher<TInbox> : IDispatcher where TInbox :
             job.Task = _lifecycle.CreateTask(message, job.Scope);
 
             _stepOf = job;
-            processed = message.InvokeAsync(job.Task, token);
+            // The span is current for the job's code and its continuations (they capture it), not for the loop.
+            using (Telemetry.RunTelemetry.Enter(message)) processed = message.InvokeAsync(job.Task, token);
         }
         catch (Exception e)
         {

@@ -11,13 +11,17 @@ namespace TaskTempest.Engine.Inbox;
 /// is logged with the message's id (assigned if it had none) and handed back as a reason for the dead
 /// letters, never dropped silently; the reason quotes the input escaped and cut, as the logs do.
 /// </summary>
-internal sealed class MessageIntake(TempestEngine engine, TempestLogs logs)
+internal sealed class MessageIntake(TempestEngine engine, TempestLogs logs, Telemetry.RunTelemetry telemetry)
 {
     /// <summary>The typed message for <paramref name="raw"/>, or null once it has been dead-lettered through <paramref name="outcomes"/>.</summary>
     public TempestMessage? Accept(RawTempestMessage raw, IJobOutcomes outcomes)
     {
         var message = TryParse(raw, out string? rejection);
-        if (message is null) outcomes.DeadLetter(raw, rejection!);
+        if (message is null)
+        {
+            telemetry.DeadLettered(null, "unreadable");
+            outcomes.DeadLetter(raw, rejection!);
+        }
         return message;
     }
 

@@ -382,6 +382,7 @@ internal sealed class QueueInbox : IInbox
         try
         {
             var refused = await _acknowledging!.RecordAsync(batch, cancellationToken).ConfigureAwait(false);
+            _run.Telemetry.LeasesLost(refused.Count);
             if (!_run.Ended)
             {
                 for (int i = 0; i < refused.Count; i++)
@@ -477,9 +478,11 @@ internal sealed class QueueInbox : IInbox
                 var message = lost[i];
                 if (message.Lease is not { OutcomePosted: false, JobCancellation: { IsCancellationRequested: false } cancellation }) continue;
                 _run.Logs.Main.ZLogWarning($"{{{message.Id}}} <{message.TaskName}> lease lost: its token is cancelled; it may run again");
+                _run.Telemetry.LeasesLost(1);
                 _run.CancelOffThread(cancellation, $"{{{message.Id}}}'s lost lease");
             }
             var rescue = await queue.RescueExpiredAsync(stop).ConfigureAwait(false);
+            _run.Telemetry.DeadLettered(null, "lease_expired", rescue.DeadLettered);
             if (rescue.Returned + rescue.DeadLettered > 0 && !_run.Ended)
                 _run.Logs.Main.ZLogWarning($"expired leases rescued: {rescue.Returned} returned to the queue, {rescue.DeadLettered} dead-lettered (their leases expired too often)");
         }

@@ -153,6 +153,7 @@ internal sealed class ThreadDispatcher<TInbox> : IDispatcher where TInbox : IInb
                 scope = _lifecycle.CreateScope(message);
                 task = _lifecycle.CreateTask(message, scope);
                 if (deadline is not null) deadline.Task = task;
+                using var span = Telemetry.RunTelemetry.Enter(message);
                 var processed = message.InvokeAsync(task, deadline?.Token ?? _run.JobToken(message));
                 if (!processed.IsCompletedSuccessfully) processed.AsTask().GetAwaiter().GetResult();
             }
