@@ -16,6 +16,8 @@ using TaskTempest.Throughput.Redis;
 //   ... -- fibers [noopJobs] [ioJobs] [rounds]      cooperative against thread-pool mode at equal concurrency (see Fibers.cs)
 //   ... -- submit [jobs] [rounds]                   jobs submitted per second, one by one and in batches of 100 and 1,000,
 //       into the memory queue and the leasing memory queue, no workers (see Submits.cs); default 500,000 jobs, 5 rounds
+//   ... -- telemetry [jobs] [rounds]                TaskTempest with nobody listening against a listener recording every span and metric,
+//       2 threads and 2 fibers, submit and run timed apart, interleaved, medians (see TelemetryCost.cs); default 500,000 jobs, 5 rounds
 //   ... -- profile-threads [jobs]                   TaskTempest's thread-pool mode alone, pre-filled, 3 runs, for a profiler
 //   ... -- aot-start <MathTempest binary> [runs]    NativeAOT start-up to the first success line, 10 runs (see AotStart.cs);
 //       publish the binary first: dotnet publish samples/MathTempest -c Release -r linux-x64 -o /tmp/mathaot
@@ -55,6 +57,13 @@ switch (args)
     {
         int jobs = Arg(1, 500_000), rounds = Arg(2, 5);
         Submits.Run(jobs, rounds, $"{Run} submit {jobs} {rounds}");
+        break;
+    }
+
+    case ["telemetry", ..]:
+    {
+        int jobs = Arg(1, 500_000), rounds = Arg(2, 5);
+        await TelemetryCost.RunAsync(jobs, rounds, $"{Run} telemetry {jobs} {rounds}");
         break;
     }
 
