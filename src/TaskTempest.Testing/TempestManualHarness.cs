@@ -216,7 +216,10 @@ public sealed class TempestManualHarness<TEngine> : IAsyncDisposable where TEngi
 
     /// <summary>
     /// Gives each failed run the exception the task log got with its <c>{id} &lt;Task&gt; failure</c> line (for a timeout,
-    /// its <c>timeout; then Process threw</c> line), pairing a job's lines with its runs in order.
+    /// its <c>timeout; then Process threw</c> line), pairing a job's lines with its runs in order. The line is the one
+    /// place the exception object goes (the queue keeps only its type and message); it is written after the outcome, so
+    /// this runs once <c>Run</c> has returned. A job's lines follow the order of its runs, except in one race: a retry due
+    /// at once (a zero backoff) that another worker runs and fails before the first worker has written its line.
     /// </summary>
     private static void AttachExceptions(List<TempestJobRun> runs, TempestLogEntry[] taskLog)
     {
