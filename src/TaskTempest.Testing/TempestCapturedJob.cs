@@ -100,7 +100,8 @@ public sealed class TempestCapturedJob
     /// <summary>Runs started so far: 0 before its first drain, 1 after it, 2 after a retry ran...</summary>
     public int Attempt => Info()?.Attempt ?? LastRun?.Attempt ?? 0;
 
-    /// <summary>When it may run: its delayed submit's run-at, or after a failure its retry's; null when it may run at once.</summary>
+    /// <summary>When it may run: its delayed submit's run-at, or after a failure its retry's (due once the clock has reached
+    /// it); null for a job submitted to run at once that has not failed.</summary>
     public DateTimeOffset? RunAt => Info() is { } info ? info.Envelope?.RunAt : LastRun?.RetryAt ?? Message.Envelope?.RunAt;
 
     /// <summary>Runs that failed or timed out so far (what its retries are counted against).</summary>

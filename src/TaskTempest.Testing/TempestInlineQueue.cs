@@ -59,8 +59,10 @@ public sealed class TempestInlineQueue : ITempestQueue
         ArgumentNullException.ThrowIfNull(message);
         if (message.Envelope is { UniqueKey: not null })
         {
-            var unique = EnqueueUniqueAsync(message, cancellationToken);
-            return unique.IsCompletedSuccessfully ? default : new ValueTask(unique.AsTask());
+            var unique = EnqueueUniqueAsync(message, cancellationToken); // a duplicate is skipped, as the memory queue skips it
+            if (!unique.IsCompletedSuccessfully) return new ValueTask(unique.AsTask());
+            unique.GetAwaiter().GetResult();
+            return default;
         }
         return RunAsync(message, cancellationToken);
     }
