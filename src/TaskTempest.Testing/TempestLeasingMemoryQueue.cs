@@ -65,6 +65,10 @@ public sealed class TempestLeasingMemoryQueue : ILeasingTempestQueue, ICountingT
     private bool _signalTaken;
     private bool _timerStale; // the earliest run-at may have changed: the caller refreshes the timer after the lock
 
+    // TaskTempest.Testing's manual mode: told of every job added and outcome recorded, and waiting for the queue to be idle.
+    private ILeasingQueueObserver? _observer;
+    private List<(IReadOnlyCollection<string> Queues, TaskCompletionSource Idle)>? _idleWaiters;
+
     // One timer, at the earliest run-at of the delayed jobs; armed outside _lock, under _timerLock.
     private readonly Lock _timerLock = new();
     private readonly ITimer _timer;
@@ -119,7 +123,7 @@ public sealed class TempestLeasingMemoryQueue : ILeasingTempestQueue, ICountingT
         InStep(now =>
         {
             if (_jobs.ContainsKey(job.Id)) throw Duplicate(job.Id);
-            Add(job, now);
+            Add(job, now, message);
         });
         return default;
     }
@@ -133,7 +137,7 @@ public sealed class TempestLeasingMemoryQueue : ILeasingTempestQueue, ICountingT
         InStep(now =>
         {
             if (_jobs.ContainsKey(job.Id)) throw Duplicate(job.Id);
-            holder = Add(job, now);
+            holder = Add(job, now, message);
         });
         return new(holder);
     }
@@ -152,7 +156,7 @@ public sealed class TempestLeasingMemoryQueue : ILeasingTempestQueue, ICountingT
             {
                 if (_jobs.ContainsKey(job.Id) || !ids.Add(job.Id)) throw Duplicate(job.Id);
             }
-            foreach (var job in jobs) Add(job, now);
+            for (int i = 0; i < jobs.Length; i++) Add(jobs[i], now, messages[i]);
         });
         return default;
     }
@@ -170,7 +174,7 @@ public sealed class TempestLeasingMemoryQueue : ILeasingTempestQueue, ICountingT
         InStep(now =>
         {
             if (_jobs.ContainsKey(job.Id)) throw Duplicate(job.Id);
-            Add(job, now);
+            Add(job, now, message);
         });
         return job.Id;
     }
@@ -199,7 +203,15 @@ public sealed class TempestLeasingMemoryQueue : ILeasingTempestQueue, ICountingT
 
     private static bool IsEnvelopeText(string text) => text.AsSpan().TrimStart(" \t\r\n").StartsWith('{');
 
-    /// <summary>Adds the job unless its unique key is held; returns the holder's id then (and adds nothing).</summary>
+    /// <summary>Adds the job unless its unique key is held; returns the holder's id then (and adds nothing). The observer
+    /// learns of <paramref name="message"/>, the message the job was made from, once it is added.</summary>
+    private string? Add(Job job, DateTimeOffset now, TempestMessage? message)
+    {
+        string? holder = Add(job, now);
+        if (holder is null && message is not null) _observer?.Added(message);
+        return holder;
+    }
+
     private string? Add(Job job, DateTimeOffset now)
     {
         if (job.Envelope.UniqueKey is { } key)
@@ -393,6 +405,7 @@ public sealed class TempestLeasingMemoryQueue : ILeasingTempestQueue, ICountingT
             for (int i = 0; i < outcomes.Count; i++)
             {
                 if (!Record(outcomes[i], now)) (refused ??= []).Add(outcomes[i].Message);
+                else _observer?.Recorded(outcomes[i]);
             }
         });
         return refused is null ? [] : refused;
@@ -782,7 +795,7 @@ public sealed class TempestLeasingMemoryQueue : ILeasingTempestQueue, ICountingT
             if (known?.LastTick is { } last && last >= tick) return;
             if (prepared is not null && _jobs.ContainsKey(prepared.Id)) throw Duplicate(prepared.Id);
             taken = true;
-            var holder = prepared is null ? null : Add(prepared, now);
+            var holder = prepared is null ? null : Add(prepared, now, job);
             var info = known ?? new TempestScheduleInfo(scheduleName, "", "UTC", TempestMisfire.RunOnce, prepared?.TaskName ?? "");
             _schedules[scheduleName] = info with { LastTick = tick, NextRun = nextRun, LastJobId = prepared is null ? null : holder ?? prepared.Id };
         });
@@ -926,6 +939,7 @@ public sealed class TempestLeasingMemoryQueue : ILeasingTempestQueue, ICountingT
             var now = _time.GetUtcNow();
             Promote(now);
             step(now);
+            if (_idleWaiters is { Count: > 0 }) ReleaseIdleWaiters();
             refresh = TakeTimerStale();
         }
         if (refresh) RefreshTimer();
@@ -936,6 +950,63 @@ public sealed class TempestLeasingMemoryQueue : ILeasingTempestQueue, ICountingT
         bool stale = _timerStale;
         _timerStale = false;
         return stale;
+    }
+
+    // ------------------------------------------------------------------ manual mode (TaskTempest.Testing)
+
+    /// <summary>
+    /// Told, under the queue's lock and so in the queue's order, of every message added (not a duplicate of a held key)
+    /// and every outcome recorded (not refused). Set once, before the queue is used; the manual mode's harness is its one user.
+    /// </summary>
+    internal ILeasingQueueObserver? Observer
+    {
+        get => _observer;
+        init => _observer = value;
+    }
+
+    /// <summary>
+    /// Completes once no job is running (claimed and its outcome not recorded) and none is ready in
+    /// <paramref name="queues"/> (named queues), "ready" judged by the queue's clock: the moment a drain of an engine that
+    /// consumes those queues is over. Decided in the same step as the claim or the outcome that makes it so, so a job
+    /// submitted by a running job (before that job's outcome) keeps it from completing.
+    /// </summary>
+    internal Task WhenIdleAsync(IReadOnlyCollection<string> queues)
+    {
+        ArgumentNullException.ThrowIfNull(queues);
+        var idle = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously); // never run under the lock
+        InStep(now =>
+        {
+            if (IsIdle(queues)) idle.TrySetResult();
+            else (_idleWaiters ??= []).Add((queues, idle));
+        });
+        return idle.Task;
+    }
+
+    /// <summary>Forgets an idle waiter that gave up (its drain timed out), so it is not kept to the queue's end.</summary>
+    internal void ForgetIdleWaiter(Task idle)
+    {
+        lock (_lock) _idleWaiters?.RemoveAll(waiter => waiter.Idle.Task == idle);
+    }
+
+    private bool IsIdle(IReadOnlyCollection<string> queues)
+    {
+        if (_running.Count > 0) return false;
+        foreach (string queue in queues)
+        {
+            if (_ready.TryGetValue(queue, out var ready) && ready.Count > 0) return false;
+        }
+        return true;
+    }
+
+    private void ReleaseIdleWaiters()
+    {
+        var waiters = _idleWaiters!;
+        for (int i = waiters.Count - 1; i >= 0; i--)
+        {
+            if (!IsIdle(waiters[i].Queues)) continue;
+            waiters[i].Idle.TrySetResult();
+            waiters.RemoveAt(i);
+        }
     }
 
     // ------------------------------------------------------------------ the timer
