@@ -8,9 +8,16 @@ internal static class CrashTestSteps
 {
     private static readonly TimeSpan BuildBound = TimeSpan.FromMinutes(5);
 
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<Task<string>>> s_builds = new();
+
     /// <summary>Builds samples/<paramref name="sample"/> in Release into an artifacts folder of its own under the test's
-    /// output (it never touches the Debug build under test, and a second run builds incrementally); returns its dll.</summary>
-    public static async Task<string> BuildSampleAsync(string sample)
+    /// output (it never touches the Debug build under test, and a second run builds incrementally); returns its dll. Once
+    /// per test process: test classes that run at the same time share one build (two builds into one artifacts folder
+    /// wait on each other's files until the bound).</summary>
+    public static Task<string> BuildSampleAsync(string sample) =>
+        s_builds.GetOrAdd(sample, name => new Lazy<Task<string>>(() => BuildAsync(name))).Value;
+
+    private static async Task<string> BuildAsync(string sample)
     {
         string artifacts = Path.Combine(AppContext.BaseDirectory, "crash-sample");
         var build = await ChildProcess.RunAsync(RepositoryPaths.DotnetHost,

@@ -157,13 +157,14 @@ public sealed class UniqueAndNamedQueueTests(PostgresDatabase<UniqueAndNamedQueu
     [Fact]
     public async Task A_period_key_holds_until_its_end_on_the_server_clock_whatever_the_job_did_and_the_maintenance_deletes_it()
     {
+        // Two seconds: long enough for the steps before the wait on a loaded machine (300 ms was not, in a parallel run).
         var queue = await QueueAsync("period", o => o.MaintenanceInterval = TimeSpan.FromMilliseconds(1));
-        Assert.Null(await queue.EnqueueUniqueAsync(Job("p-1", "Counted:p", TempestUniqueScope.Period, forMs: 300)));
+        Assert.Null(await queue.EnqueueUniqueAsync(Job("p-1", "Counted:p", TempestUniqueScope.Period, forMs: 2_000)));
         Assert.False(await ScalarAsync<bool>("SELECT unique_held FROM period.jobs WHERE id = 'p-1'")); // the lock is the key
         await RecordAsync(queue, Success(await ClaimOneAsync(queue)));
         Assert.Equal(0L, await ScalarAsync<long>("SELECT count(*) FROM period.jobs"));
-        Assert.Equal("p-1", await queue.EnqueueUniqueAsync(Job("p-2", "Counted:p", TempestUniqueScope.Period, forMs: 300)));
-        await queue.EnqueueAsync(Job("p-3", "Counted:p", TempestUniqueScope.Period, forMs: 300)); // skipped silently
+        Assert.Equal("p-1", await queue.EnqueueUniqueAsync(Job("p-2", "Counted:p", TempestUniqueScope.Period, forMs: 2_000)));
+        await queue.EnqueueAsync(Job("p-3", "Counted:p", TempestUniqueScope.Period, forMs: 2_000)); // skipped silently
         Assert.Equal(0L, await ScalarAsync<long>("SELECT count(*) FROM period.jobs"));
 
         // The server's clock decides the end: wait until it says so.
