@@ -84,7 +84,7 @@ public class HealthCheckTests
     {
         var test = new TestHost(b =>
         {
-            b.Services.AddTempest<HostedTempest>();
+            b.Services.AddTempest<HostedTempest>(o => o.TimeProvider = new WatchedTime()); // the drain never runs out on its own
             b.Services.AddHealthChecks().AddTempest<HostedTempest>();
         });
         try
@@ -102,6 +102,43 @@ public class HealthCheckTests
             test.Probe.OpenAll();
             await stopping.WaitAsync(Bound);
             Assert.True((await test.Get<TempestHostedService<HostedTempest>>().Completion).Drained);
+        }
+        finally
+        {
+            test.Probe.OpenAll();
+            test.Host.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task Slots_lost_to_tasks_stuck_on_orphaned_workers_make_the_engine_unhealthy_until_they_return()
+    {
+        var time = new WatchedTime();
+        var test = new TestHost(b =>
+        {
+            // No replacement for an orphaned worker: the first stuck task costs the engine its only slot.
+            b.Services.AddTempest<ShortDrainTempest>(o => { o.TimeProvider = time; o.MaxOrphanedWorkers = 0; });
+            b.Services.AddHealthChecks().AddTempest<ShortDrainTempest>();
+        });
+        try
+        {
+            await test.Host.StartAsync();
+            test.Get<ShortDrainTempest>().SubmitStuck("spinning");
+            await test.Probe.Started("spinning").Task.WaitAsync(Bound);
+            await time.TimerCreated(TimeSpan.FromSeconds(1)).WaitAsync(Bound);
+            // The escalation's steps run inside Advance: the deadline, the interrupt a grace later, the orphan one more.
+            for (int step = 0; step < 3; step++) time.Fake.Advance(TimeSpan.FromSeconds(1));
+
+            var entry = await Check(test, "ShortDrainTempest");
+            Assert.Equal(HealthStatus.Unhealthy, entry.Status);
+            Assert.Equal("ShortDrainTempest: 1 worker slots lost to tasks stuck past their timeout (1 stuck); it runs on with fewer workers; queue: 0 waiting", entry.Description);
+            Assert.Equal(1, entry.Data["slotsLost"]);
+            Assert.Equal(1, entry.Data["stuckTasks"]);
+
+            test.Probe.OpenAll();
+            await test.Logs.WaitFor(l => l.Message.Contains("a new worker fills the slot left empty at the cap", StringComparison.Ordinal)).WaitAsync(Bound);
+            Assert.Equal(HealthStatus.Healthy, (await Check(test, "ShortDrainTempest")).Status);
+            await test.Host.StopAsync();
         }
         finally
         {

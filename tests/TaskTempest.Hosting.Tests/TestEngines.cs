@@ -47,3 +47,15 @@ public sealed class UsesScope(ScopedThing thing, Probe probe) : TempestTask
         probe.Done(label).TrySetResult(TaskId);
     }
 }
+
+/// <summary>Ignores its timeout, its token and an interrupt (a spin, which no interrupt breaks) until the test releases it:
+/// its worker is orphaned.</summary>
+[TempestTask(TimeoutSeconds = 1)]
+public sealed class Stuck(Probe probe) : TempestTask
+{
+    public void Process(string label)
+    {
+        probe.Started(label).TrySetResult(TaskId);
+        while (!probe.Gate(label).Task.IsCompleted) Thread.SpinWait(1000);
+    }
+}
