@@ -100,4 +100,19 @@ public class ConfigurationTests
         Assert.DoesNotContain(lines, l => l.Category == "TaskTempest.HostedTempest" && l.Level < LogLevel.Warning);
         Assert.Contains(lines, l => l.Category == "TaskTempest.HostedTempest.Tasks" && l.Message == $"{{{id}}} <Signal> signal quiet"); // the task log keeps Information
     }
+
+    [Fact]
+    public async Task A_setting_the_engine_refuses_fails_the_hosts_start()
+    {
+        var test = new TestHost(b =>
+        {
+            b.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Tempest:HostedTempest:QueuePollInterval"] = "00:00:00" });
+            b.Services.AddTempest<HostedTempest>();
+        });
+        var refused = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => test.Host.StartAsync());
+        Assert.Contains("QueuePollInterval must be more than 0", refused.Message, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => test.Get<TempestHostedService<HostedTempest>>().Completion);
+        Assert.Equal(TempestEngineState.Stopped, test.Get<HostedTempest>().State);
+        test.Host.Dispose();
+    }
 }
