@@ -1,20 +1,35 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 using StackExchange.Redis;
 using TaskTempest;
+using TaskTempest.Hosting;
 using TaskTempest.PostgreSql;
 using TaskTempest.Redis;
 using TaskTempest.Samples.AotCanary;
 
 // The NativeAOT canary: one binary with every runtime package, one job through each queue, then it runs until SIGINT
-// or SIGTERM like any worker and exits 0 when both engines drained.
+// or SIGTERM like any worker and exits 0 when every engine drained.
 //   TASKTEMPEST_POSTGRES='Host=...;Username=...;Database=...' TASKTEMPEST_REDIS=host:port ./AotCanary [schema]
-// Logs: memory.log and memory.task.log (the embedded memory queue), postgres.log, postgres.task.log, redis.log and
-// redis.task.log. The schema name is also the Redis queue's name, so that each run has keys of its own.
+// The memory-queue engine runs the worker-service way (TaskTempest.Hosting: a generic host, AddTempest, a health check)
+// and logs to the host's console; the PostgreSQL and Redis engines run on their own and write postgres.log,
+// postgres.task.log, redis.log and redis.task.log. The schema name is also the Redis queue's name, so that each run has
+// keys of its own.
 string connectionString = Environment.GetEnvironmentVariable("TASKTEMPEST_POSTGRES")
     ?? throw new InvalidOperationException("Set TASKTEMPEST_POSTGRES to a PostgreSQL connection string (scripts/ci-services.sh start prints one).");
 string redisEndpoint = Environment.GetEnvironmentVariable("TASKTEMPEST_REDIS")
     ?? throw new InvalidOperationException("Set TASKTEMPEST_REDIS to a Redis endpoint, host:port (scripts/ci-services.sh start prints one).");
 string schema = args.Length > 0 ? args[0] : "canary";
+
+// The host owns SIGINT and SIGTERM for its engine; one line per log entry, so the canary's test can grep it.
+var builder = Host.CreateApplicationBuilder();
+builder.Logging.ClearProviders();
+builder.Logging.AddSimpleConsole(console => console.SingleLine = true);
+builder.Services.AddTempest<CanaryTempest>();
+builder.Services.AddHealthChecks().AddTempest<CanaryTempest>();
+using var host = builder.Build();
 
 await using var redis = await ConnectionMultiplexer.ConnectAsync(redisEndpoint);
 // CreateAsync refuses a server that can evict keys; the canary says what it found.
@@ -25,7 +40,7 @@ Console.WriteLine($"Redis {redisEndpoint}: maxmemory-policy {await TempestRedisS
 await using var dataSource = new NpgsqlSlimDataSourceBuilder(connectionString).EnableArrays().Build();
 await using var postgres = new TempestPostgreSqlQueue(dataSource, new TempestPostgreSqlOptions { Schema = schema });
 
-var onMemory = new CanaryTempest(new TempestOptions { LogFile = "memory.log", TaskLogFile = "memory.task.log" });
+var onMemory = host.Services.GetRequiredService<CanaryTempest>(); // the hosted engine, injectable like any service
 var onPostgres = new CanaryTempest(new TempestOptions { Queue = postgres, LogFile = "postgres.log", TaskLogFile = "postgres.task.log" });
 var onRedis = new CanaryTempest(new TempestOptions { Queue = onRedisQueue, LogFile = "redis.log", TaskLogFile = "redis.task.log" });
 // Each chirp is unique: a second submit with its key queues nothing and says so.
@@ -36,7 +51,12 @@ foreach (var (engine, queue, number) in new[] { (onMemory, "memory", 1), (onPost
     Console.WriteLine($"{queue}: a second chirp with its key is a duplicate: {again.Duplicate && again.Id == chirp.Id}");
 }
 
-Console.WriteLine("AotCanary running: one job through the memory queue, one through PostgreSQL, one through Redis, and a heartbeat a second on each. Ctrl+C to stop.");
-var results = await Task.WhenAll(onMemory.RunAsync(), onPostgres.RunAsync(), onRedis.RunAsync());
+await host.StartAsync();
+var health = await host.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync();
+Console.WriteLine($"health: {health.Status} ({health.Entries["CanaryTempest"].Description})");
+Console.WriteLine("AotCanary running: one job through the memory queue (hosted), one through PostgreSQL, one through Redis, and a heartbeat a second on each. Ctrl+C to stop.");
+var onTheirOwn = Task.WhenAll(onPostgres.RunAsync(), onRedis.RunAsync());
+await host.WaitForShutdownAsync();
+var results = new[] { await host.Services.GetRequiredService<TempestHostedService<CanaryTempest>>().Completion }.Concat(await onTheirOwn).ToList();
 foreach (var result in results) Console.WriteLine(result);
 return results.Max(r => r.ExitCode);

@@ -50,6 +50,11 @@ public abstract class TempestEngine
     /// <summary>Run-time settings; change them before the first submit (queue) or before <c>Run</c> (the rest).</summary>
     public TempestOptions Options { get; }
 
+    /// <summary>How long a graceful stop of the next run waits for running tasks, as <c>Run</c> would resolve it now:
+    /// <see cref="TempestOptions.ShutdownTimeout"/>, else the attribute's <see cref="TempestAttribute.ShutdownTimeoutSeconds"/>
+    /// (a before-initialize hook may still change the option). A host reads it to keep the drain within its own timeout.</summary>
+    public TimeSpan ShutdownTimeout => Options.ShutdownTimeout ?? _configuration.ShutdownTimeout;
+
     /// <summary>The queue: <see cref="TempestOptions.Queue"/>, or an in-memory queue made at first use.</summary>
     public ITempestQueue Queue => Volatile.Read(ref _queue) ?? InitializeQueue();
 

@@ -7,10 +7,11 @@ namespace TaskTempest.Tests;
 
 /// <summary>
 /// Publishes samples/AotCanary with NativeAOT (it references every runtime package), runs the binary, interrupts it and
-/// checks what a user's worker must do: no trim or AOT warning, one job through the memory queue, one through
-/// PostgreSQL (the suite's server, TASKTEMPEST_POSTGRES, a schema of its own) and one through Redis (TASKTEMPEST_REDIS,
-/// a queue name of its own, after the server check), both log files of each engine, a clean
-/// exit on SIGINT. The only NativeAOT publish in the suite (one takes about a minute here).
+/// checks what a user's worker must do: no trim or AOT warning, one job through the memory queue (an engine hosted the
+/// worker-service way, TaskTempest.Hosting: a generic host, AddTempest, a health check, the host's console logging), one
+/// through PostgreSQL (the suite's server, TASKTEMPEST_POSTGRES, a schema of its own) and one through Redis
+/// (TASKTEMPEST_REDIS, a queue name of its own, after the server check), both log files of the two engines that run on
+/// their own, a clean exit on SIGINT. The only NativeAOT publish in the suite (one takes about a minute here).
 /// </summary>
 [Collection(PublishingCollection.Name)]
 public sealed partial class AotPublishTests(ITestOutputHelper output)
@@ -50,38 +51,66 @@ public sealed partial class AotPublishTests(ITestOutputHelper output)
         start.Environment["TASKTEMPEST_POSTGRES"] = postgres;
         start.Environment["TASKTEMPEST_REDIS"] = redis;
         using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
+        // Read as it comes: the hosted engine logs to the console, and the wait below watches it with the files.
+        var changed = new SemaphoreSlim(0);
+        var stdoutLines = new List<string>();
+        string[] StdoutLines() { lock (stdoutLines) return [.. stdoutLines]; }
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is not { } line) return;
+            lock (stdoutLines) stdoutLines.Add(line);
+            changed.Release();
+        };
+        process.BeginOutputReadLine();
         var stderr = process.StandardError.ReadToEndAsync();
-        string[] queues = ["memory", "postgres", "redis"];
+        string[] queues = ["postgres", "redis"]; // the engines with files; the memory queue's is hosted
         try
         {
             // A binary that died early fails the test at once, not at the bound.
             try
             {
-                await WhenFileSays(runDir, () => process.HasExited ? throw new InvalidOperationException($"the canary exited {process.ExitCode} before its jobs ran")
+                await WhenFileSays(runDir, changed, () => process.HasExited ? throw new InvalidOperationException($"the canary exited {process.ExitCode} before its jobs ran")
                     : queues.All(q =>
                     CountLines(Path.Combine(runDir, q + ".log"), SuccessLine()) == 1 && CountLines(Path.Combine(runDir, q + ".task.log"), ChirpLine(q)) == 1
-                    && CountLines(Path.Combine(runDir, q + ".log"), HeartbeatLine()) >= 1));
+                    && CountLines(Path.Combine(runDir, q + ".log"), HeartbeatLine()) >= 1)
+                    && StdoutLines() is var console && console.Count(HostedSuccessLine().IsMatch) == 1 && console.Count(HostedChirpLine().IsMatch) == 1
+                    && console.Any(HostedHeartbeatLine().IsMatch));
             }
             catch (InvalidOperationException early) when (process.HasExited)
             {
-                throw new InvalidOperationException($"{early.Message}:\n{await stdout}{await stderr}", early);
+                throw new InvalidOperationException($"{early.Message}:\n{string.Join('\n', StdoutLines())}{await stderr}", early);
             }
             ChildProcess.Interrupt(process.Id);
-            await process.WaitForExitAsync().WaitAsync(Bound);
+            await process.WaitForExitAsync().WaitAsync(Bound); // also waits for the redirected output's end
         }
         finally
         {
             if (!process.HasExited) process.Kill();
         }
 
-        output.WriteLine(await stdout);
+        var lines = StdoutLines();
+        string stdout = string.Join('\n', lines);
+        output.WriteLine(stdout);
         Assert.Equal("", await stderr);
         Assert.Equal(0, process.ExitCode);
-        Assert.Contains($"Redis {redis}: maxmemory-policy noeviction", await stdout, StringComparison.Ordinal); // the Redis package's check ran
-        // One chirp and a heartbeat or more each, all succeeded.
-        Assert.Equal(3, Regex.Matches(await stdout, "stopped \\(Interrupt\\): (?<n>[0-9]+) started, \\k<n> success, 0 failure, 0 timeout, 0 aborted").Count);
-        Assert.Equal(3, Regex.Matches(await stdout, ": a second chirp with its key is a duplicate: True").Count);
+        Assert.Contains($"Redis {redis}: maxmemory-policy noeviction", stdout, StringComparison.Ordinal); // the Redis package's check ran
+        // One chirp and a heartbeat or more each, all succeeded: the two engines on their own stopped on the signal, the
+        // hosted one when its host did.
+        Assert.Equal(2, Regex.Matches(stdout, "stopped \\(Interrupt\\): (?<n>[0-9]+) started, \\k<n> success, 0 failure, 0 timeout, 0 aborted").Count);
+        Assert.Single(lines, l => Regex.IsMatch(l, "^stopped \\(StopRequested\\): (?<n>[0-9]+) started, \\k<n> success, 0 failure, 0 timeout, 0 aborted$"));
+        Assert.Equal(3, Regex.Matches(stdout, ": a second chirp with its key is a duplicate: True").Count);
+
+        // The hosted engine, through the host's console logging (TaskTempest.Hosting), its drain bound by the host's 30 s.
+        Assert.Contains("info: TaskTempest.Hosting[1] CanaryTempest: starting; drains within 27 s on stop (its own shutdown timeout 30 s, the host's 30 s less the margin)", lines);
+        Assert.Single(lines, l => l.StartsWith("health: Healthy (CanaryTempest: running; queue: ", StringComparison.Ordinal));
+        string hostedId = Assert.Single(lines.Select(l => HostedStartedLine().Match(l)), m => m.Success).Groups["id"].Value;
+        Assert.Contains(lines, l => l.StartsWith($"info: TaskTempest.CanaryTempest[0] {{{hostedId}}} <Chirp> success ", StringComparison.Ordinal));
+        Assert.Contains($"info: TaskTempest.CanaryTempest.Tasks[0] {{{hostedId}}} <Chirp> chirp 1 through memory", lines);
+        Assert.Contains("info: TaskTempest.CanaryTempest[0] shutdown requested (StopRequested): waiting up to 27 s for running tasks", lines);
+        Assert.Contains(lines, l => l.StartsWith("info: TaskTempest.CanaryTempest[0] schedule Heartbeat (* * * * * *, Europe/Berlin, misfire RunOnce): Heartbeat, next run ", StringComparison.Ordinal));
+        Assert.Contains(lines, l => Regex.IsMatch(l, "^info: TaskTempest\\.Hosting\\[2\\] CanaryTempest: stopped \\(StopRequested\\): (?<n>[0-9]+) started, \\k<n> success, 0 failure, 0 timeout, 0 aborted$"));
+        Assert.False(File.Exists(Path.Combine(runDir, "CanaryTempest.log")), "the hosted engine wrote a log file instead of logging to the host");
+
         foreach (var queue in queues)
         {
             var main = File.ReadAllLines(Path.Combine(runDir, queue + ".log"));
@@ -107,10 +136,10 @@ public sealed partial class AotPublishTests(ITestOutputHelper output)
         }
     }
 
-    /// <summary>Completes when <paramref name="condition"/> holds, re-checking whenever a file in the folder changes.</summary>
-    private static async Task WhenFileSays(string folder, Func<bool> condition)
+    /// <summary>Completes when <paramref name="condition"/> holds, re-checking whenever a file in the folder changes or
+    /// <paramref name="changed"/> is released (a line on the console).</summary>
+    private static async Task WhenFileSays(string folder, SemaphoreSlim changed, Func<bool> condition)
     {
-        var changed = new SemaphoreSlim(0);
         using var watcher = new FileSystemWatcher(folder) { EnableRaisingEvents = true };
         watcher.Changed += (_, _) => changed.Release();
         watcher.Created += (_, _) => changed.Release();
@@ -134,6 +163,18 @@ public sealed partial class AotPublishTests(ITestOutputHelper output)
 
     [GeneratedRegex(@"^\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2} \[INFO\] \{[0-9a-z]{16}\} <Chirp> success \d+\.\d{4}$")]
     private static partial Regex SuccessLine();
+
+    [GeneratedRegex(@"^info: TaskTempest\.CanaryTempest\[0\] \{[0-9a-z]{16}\} <Heartbeat> success \d+\.\d{4}$")]
+    private static partial Regex HostedHeartbeatLine();
+
+    [GeneratedRegex(@"^info: TaskTempest\.CanaryTempest\[0\] \{(?<id>[0-9a-z]{16})\} <Chirp> started$")]
+    private static partial Regex HostedStartedLine();
+
+    [GeneratedRegex(@"^info: TaskTempest\.CanaryTempest\[0\] \{[0-9a-z]{16}\} <Chirp> success \d+\.\d{4}$")]
+    private static partial Regex HostedSuccessLine();
+
+    [GeneratedRegex(@"^info: TaskTempest\.CanaryTempest\.Tasks\[0\] \{[0-9a-z]{16}\} <Chirp> chirp 1 through memory$")]
+    private static partial Regex HostedChirpLine();
 
     private static Regex ChirpLine(string queue) => new($@"\[INFO\] \{{[0-9a-z]{{16}}\}} <Chirp> chirp \d through {queue}$");
 }
