@@ -5,9 +5,9 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace TaskTempest.Throughput;
 
 /// <summary>
-/// What telemetry costs: TaskTempest on the memory queue (2 threads, and 2 fibers) with nobody listening, and with a
-/// listener on its ActivitySource (every span sampled and recorded, as an exporter's SDK would ask) and its Meter (every
-/// instrument enabled, each measurement handed to a callback that adds it up). Submit (one by one, no workers) and run
+/// What telemetry costs: TaskTempest on the memory queue (2 threads, and 2 fibers) with nobody listening, with a listener
+/// on its Meter only (every instrument enabled, each measurement handed to a callback that adds it up), and with one on its
+/// ActivitySource too (every span sampled and recorded, as an exporter's SDK would ask). Submit (one by one, no workers) and run
 /// (a pre-filled queue) timed apart; the contenders alternate within each round, medians of the rounds. Log lines off.
 /// </summary>
 internal static class TelemetryCost
@@ -16,12 +16,14 @@ internal static class TelemetryCost
     {
         Console.WriteLine($"# Telemetry's cost: {jobs:N0} no-op jobs per run, {rounds} interleaved rounds, medians; {Environment.ProcessorCount} cores, .NET {Environment.Version}");
         Console.WriteLine($"  {command}");
-        var contenders = new (string Name, Func<TempestOptions, TempestEngine> Create, bool Listening)[]
+        var contenders = new (string Name, Func<TempestOptions, TempestEngine> Create, Listening Listening)[]
         {
-            ("2 threads, nobody listening", o => new Threads2(o), false),
-            ("2 threads, spans and metrics recorded", o => new Threads2(o), true),
-            ("2 fibers, nobody listening", o => new Fibers2(o), false),
-            ("2 fibers, spans and metrics recorded", o => new Fibers2(o), true),
+            ("2 threads, nobody listening", o => new Threads2(o), Listening.Nobody),
+            ("2 threads, metrics recorded", o => new Threads2(o), Listening.Metrics),
+            ("2 threads, spans and metrics recorded", o => new Threads2(o), Listening.SpansAndMetrics),
+            ("2 fibers, nobody listening", o => new Fibers2(o), Listening.Nobody),
+            ("2 fibers, metrics recorded", o => new Fibers2(o), Listening.Metrics),
+            ("2 fibers, spans and metrics recorded", o => new Fibers2(o), Listening.SpansAndMetrics),
         };
         foreach (var c in contenders) await MeasureAsync(c.Create, Math.Min(jobs, 100_000), c.Listening); // warm-up
 
@@ -44,10 +46,11 @@ internal static class TelemetryCost
         Console.WriteLine("|---|---:|---:|---:|");
         foreach (var c in contenders)
             Console.WriteLine($"| {c.Name} | {Measurement.Median(submits[c.Name]):N0} | {Measurement.Median(runs[c.Name]):N0} | {Measurement.Median(bytes[c.Name]):N0} |");
-        for (int i = 0; i < contenders.Length; i += 2)
+        for (int i = 0; i < contenders.Length; i += 3)
         {
-            string off = contenders[i].Name, on = contenders[i + 1].Name;
-            Console.WriteLine($"{on} against {off}: submits {Ratio(submits, on, off):0.00}, runs {Ratio(runs, on, off):0.00} (median of each round's ratio)");
+            string off = contenders[i].Name;
+            foreach (string on in new[] { contenders[i + 1].Name, contenders[i + 2].Name })
+                Console.WriteLine($"{on} against {off}: submits {Ratio(submits, on, off):0.00}, runs {Ratio(runs, on, off):0.00} (median of each round's ratio)");
         }
         Console.WriteLine($"the spans' own price on this machine: one bare ActivitySource span with four tags, started and stopped under the same listener, " +
             $"{BareSpanMicroseconds(jobs):0.0} us (a job has two: its submit's and its run's)");
@@ -81,9 +84,11 @@ internal static class TelemetryCost
     private static double Ratio(Dictionary<string, List<double>> rates, string on, string off) =>
         Measurement.Median(rates[on].Zip(rates[off], (a, b) => a / b).ToList());
 
-    private static async Task<(double Submits, double Runs, double BytesPerJob)> MeasureAsync(Func<TempestOptions, TempestEngine> create, int jobs, bool listening)
+    private enum Listening { Nobody, Metrics, SpansAndMetrics }
+
+    private static async Task<(double Submits, double Runs, double BytesPerJob)> MeasureAsync(Func<TempestOptions, TempestEngine> create, int jobs, Listening listening)
     {
-        using var listener = listening ? new Listener() : null;
+        using var listener = listening == Listening.Nobody ? null : new Listener(spans: listening == Listening.SpansAndMetrics);
         var engine = create(new TempestOptions
         {
             MainLoggerFactory = NullLoggerFactory.Instance,
@@ -110,7 +115,7 @@ internal static class TelemetryCost
         return (jobs / submitSeconds, jobs / runSeconds, perJob);
     }
 
-    /// <summary>Samples every TaskTempest span with all data and enables every TaskTempest instrument, as an SDK would.</summary>
+    /// <summary>Enables every TaskTempest instrument and, with <c>spans</c>, samples every TaskTempest span with all data, as an SDK would.</summary>
     private sealed class Listener : IDisposable
     {
         private readonly ActivityListener _spans;
@@ -118,7 +123,7 @@ internal static class TelemetryCost
         private long _spansEnded;
         private double _sum;
 
-        public Listener()
+        public Listener(bool spans)
         {
             _spans = new ActivityListener
             {
@@ -126,7 +131,7 @@ internal static class TelemetryCost
                 Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
                 ActivityStopped = _ => Interlocked.Increment(ref _spansEnded),
             };
-            ActivitySource.AddActivityListener(_spans);
+            if (spans) ActivitySource.AddActivityListener(_spans);
             _metrics.InstrumentPublished = (instrument, listener) =>
             {
                 if (instrument.Meter.Name == TempestTelemetry.Name) listener.EnableMeasurementEvents(instrument);
