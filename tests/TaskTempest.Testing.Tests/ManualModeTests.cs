@@ -300,7 +300,7 @@ public sealed class ManualModeTests : IDisposable
     [Fact]
     public async Task The_engines_lines_still_reach_the_tests_own_loggers()
     {
-        using var mine = new CountingLoggerFactory();
+        using var mine = new ListLoggerFactory();
         await using var jobs = Harness(options => options.TaskLoggerFactory = mine);
         string id = jobs.Engine.SubmitAdder(1, 1);
 
@@ -308,20 +308,5 @@ public sealed class ManualModeTests : IDisposable
 
         Assert.Contains($"{{{id}}} <Adder> 1 + 1 = 2", mine.Lines);
         Assert.Contains(jobs.TaskLog, l => l.Message == $"{{{id}}} <Adder> 1 + 1 = 2");
-    }
-
-    private sealed class CountingLoggerFactory : ILoggerFactory, ILogger
-    {
-        private readonly List<string> _lines = [];
-        public IReadOnlyList<string> Lines { get { lock (_lines) return [.. _lines]; } }
-        public ILogger CreateLogger(string categoryName) => this;
-        public void AddProvider(ILoggerProvider provider) { }
-        public void Dispose() { }
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-        public bool IsEnabled(LogLevel logLevel) => true;
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            lock (_lines) _lines.Add(formatter(state, exception));
-        }
     }
 }
