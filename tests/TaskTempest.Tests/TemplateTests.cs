@@ -117,6 +117,11 @@ public sealed class TemplateTests(ITestOutputHelper output)
         foreach (var reference in references)
         {
             string id = (string)reference.Attribute("Include")!;
+            if (id.StartsWith("TaskTempest", StringComparison.Ordinal))
+            {
+                Assert.Equal("TASKTEMPEST_VERSION", (string?)reference.Attribute("Version")); // the packed version, put in at pack time
+                continue;
+            }
             Assert.True(central.TryGetValue(id, out string? repositoryVersion), $"{id} is not in Directory.Packages.props");
             Assert.Equal(repositoryVersion, (string?)reference.Attribute("Version"));
         }

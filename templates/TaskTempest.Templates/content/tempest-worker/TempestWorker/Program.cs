@@ -1,12 +1,14 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using TaskTempest.Hosting;
 using TempestWorker;
 
-// Submits one job, then runs the engine on its built-in memory queue until SIGINT or SIGTERM (Ctrl+C): it stops
-// dequeuing, lets running tasks finish and exits 0 (1 if it had to abort some). Logs: WorkerTempest.log (one line when
-// a task starts and one when it ends) and WorkerTempest.task.log (what tasks write to TaskLogger).
-var engine = WorkerTempest.Default;
-engine.SubmitGreet("world");
+// A worker service: the host runs the engine on its built-in memory queue until SIGINT or SIGTERM (Ctrl+C), then the
+// engine stops dequeuing and lets running tasks finish within the host's shutdown timeout. The engine's lines go to
+// the host's logging (the console here); task constructors get the host's services, a scope per job.
+var builder = Host.CreateApplicationBuilder(args);
+builder.Services.AddTempest<WorkerTempest>(); // options => options.Queue = ... for a durable queue
+using var host = builder.Build();
 
-Console.WriteLine($"{engine.Name} running; logs: {engine.Name}.log and {engine.Name}.task.log. Ctrl+C to stop.");
-var result = await engine.RunAsync();
-Console.WriteLine(result);
-return result.ExitCode;
+host.Services.GetRequiredService<WorkerTempest>().SubmitGreet("world"); // the engine is injectable: submit from anywhere
+await host.RunAsync();
