@@ -24,7 +24,11 @@ public abstract class TempestMessage
     internal bool WillRetry { get; set; }
 
     /// <summary>The consumer span of the run in progress, while somebody listens (Telemetry/RunTelemetry.cs).</summary>
-    internal System.Diagnostics.Activity? Activity { get; set; }
+    internal System.Diagnostics.Activity? Activity
+    {
+        get => _delivery?.Activity;
+        set => Delivery(value is not null)?.Activity = value;
+    }
 
     /// <summary>The task's name on the wire (its class name unless set in <see cref="TempestTaskAttribute"/>).</summary>
     public string TaskName { get; }
@@ -59,8 +63,8 @@ public abstract class TempestMessage
         set => Delivery(value is not null)?.Receipt = value;
     }
 
-    // The envelope, the lease and the receipt share one object, made only when one is set: a plain submit's
-    // message is no bigger than before envelopes (measured in bytes per job by the throughput harness).
+    // The envelope, the lease, the receipt and the run's span share one object, made only when one is set: a plain
+    // submit's message is no bigger than before envelopes (measured in bytes per job by the throughput harness).
     private DeliveryState? _delivery;
 
     private DeliveryState? Delivery(bool create) => create ? _delivery ??= new DeliveryState() : _delivery;
@@ -70,6 +74,7 @@ public abstract class TempestMessage
         public Queues.TempestEnvelope? Envelope;
         public Queues.TempestLease? Lease;
         public object? Receipt;
+        public System.Diagnostics.Activity? Activity;
     }
 
     /// <summary>
