@@ -1,0 +1,42 @@
+using System.Collections.Concurrent;
+
+namespace TaskTempest.Dashboard.Tests;
+
+/// <summary>The engine every dashboard test hosts.</summary>
+[Tempest(Threads = 2)]
+public partial class DashTempest;
+
+/// <summary>What the tasks tell the tests, and the switch that makes <see cref="Flaky"/> fail.</summary>
+public sealed class Probe
+{
+    public volatile bool FailFlaky = true;
+    private readonly ConcurrentDictionary<string, TaskCompletionSource<string>> _succeeded = new();
+
+    public TaskCompletionSource<string> Succeeded(string label) =>
+        _succeeded.GetOrAdd(label, _ => new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously));
+}
+
+/// <summary>A short job, long enough to be seen running.</summary>
+[TempestTask]
+public sealed class Quick : TempestTask
+{
+    public Task Process(int n, CancellationToken cancellationToken) => Task.Delay(20 + n % 5 * 20, cancellationToken);
+}
+
+/// <summary>Always fails, so its job goes to the dead letters (no retries) with its arguments.</summary>
+[TempestTask]
+public sealed class Fail : TempestTask
+{
+    public void Process(string text) => throw new InvalidOperationException("refused: " + text);
+}
+
+/// <summary>Fails while the probe says so, then succeeds: a dead letter that a requeue repairs.</summary>
+[TempestTask]
+public sealed class Flaky(Probe probe) : TempestTask
+{
+    public void Process(string label)
+    {
+        if (probe.FailFlaky) throw new InvalidOperationException("not yet");
+        probe.Succeeded(label).TrySetResult(TaskId);
+    }
+}
