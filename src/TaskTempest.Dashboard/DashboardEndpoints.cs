@@ -28,7 +28,7 @@ internal sealed class DashboardEndpoints
         _engines = engines;
         _time = time;
         _title = options.Title ?? (engines.Count > 0 ? string.Join(", ", engines) : "TaskTempest");
-        _sampler = new DashboardSampler(inspector, time, options.HistorySeconds);
+        _sampler = new DashboardSampler(inspector, time, options.HistorySeconds, engines);
     }
 
     /// <summary>Maps the page, its assets and its JSON endpoints under <paramref name="prefix"/>.</summary>

@@ -22,8 +22,15 @@ internal sealed class DashboardSampler : IDisposable
     private long _succeeded, _failed, _lastSucceeded, _lastFailed;
     private int _sampling;
 
-    public DashboardSampler(ITempestQueueInspector inspector, TimeProvider time, int historySeconds)
+    private readonly HashSet<string>? _engines;
+
+    /// <param name="inspector">The queue.</param>
+    /// <param name="time">The clock of the samples.</param>
+    /// <param name="historySeconds">How many samples are kept.</param>
+    /// <param name="engines">The engines whose jobs count (by name); empty: every engine in the process.</param>
+    public DashboardSampler(ITempestQueueInspector inspector, TimeProvider time, int historySeconds, IReadOnlyList<string> engines)
     {
+        _engines = engines.Count > 0 ? new HashSet<string>(engines, StringComparer.Ordinal) : null;
         _inspector = inspector;
         _time = time;
         _capacity = Math.Max(10, historySeconds);
@@ -35,9 +42,13 @@ internal sealed class DashboardSampler : IDisposable
         _listener.SetMeasurementEventCallback<long>(static (_, value, tags, state) =>
         {
             var self = (DashboardSampler)state!;
-            bool success = false;
+            bool success = false, ours = self._engines is null;
             foreach (var tag in tags)
+            {
                 if (tag.Key == "tasktempest.status") success = tag.Value is "success";
+                else if (tag.Key == "tasktempest.engine" && !ours) ours = tag.Value is string name && self._engines!.Contains(name);
+            }
+            if (!ours) return;
             if (success) Interlocked.Add(ref self._succeeded, value);
             else Interlocked.Add(ref self._failed, value);
         });
@@ -45,7 +56,7 @@ internal sealed class DashboardSampler : IDisposable
         _timer = time.CreateTimer(static s => _ = ((DashboardSampler)s!).SampleAsync(), this, TimeSpan.Zero, TimeSpan.FromSeconds(1));
     }
 
-    /// <summary>Jobs ended successfully in this process since the dashboard started.</summary>
+    /// <summary>Jobs of the dashboard's engines ended successfully in this process since the dashboard started.</summary>
     public long Succeeded => Interlocked.Read(ref _succeeded);
 
     /// <summary>Jobs ended otherwise (failure, timeout, aborted) in this process since the dashboard started.</summary>

@@ -23,17 +23,24 @@ public sealed class Quick : TempestTask
     public Task Process(int n, CancellationToken cancellationToken) => Task.Delay(20 + n % 5 * 20, cancellationToken);
 }
 
-/// <summary>Always fails, so its job goes to the dead letters (no retries) with its arguments.</summary>
-[TempestTask]
+/// <summary>Always fails: one quick retry, then its job goes to the dead letters with its arguments (a task without
+/// retries fails for good and keeps no dead letter).</summary>
+[TempestTask(Retries = 1)]
 public sealed class Fail : TempestTask
 {
     public void Process(string text) => throw new InvalidOperationException("refused: " + text);
+
+    [RetryBackoff]
+    public static TimeSpan Backoff(int attempt) => TimeSpan.FromMilliseconds(10);
 }
 
 /// <summary>Fails while the probe says so, then succeeds: a dead letter that a requeue repairs.</summary>
-[TempestTask]
+[TempestTask(Retries = 1)]
 public sealed class Flaky(Probe probe) : TempestTask
 {
+    [RetryBackoff]
+    public static TimeSpan Backoff(int attempt) => TimeSpan.FromMilliseconds(10);
+
     public void Process(string label)
     {
         if (probe.FailFlaky) throw new InvalidOperationException("not yet");
