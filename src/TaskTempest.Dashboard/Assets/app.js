@@ -96,10 +96,8 @@
       line.setAttribute("stroke", "#58a6ff"); line.setAttribute("stroke-width", "1.5");
       svg.appendChild(line);
     }
-    const label = document.createElementNS(ns, "text");
-    label.setAttribute("x", "4"); label.setAttribute("y", "12"); label.setAttribute("fill", "#8b9bb0"); label.setAttribute("font-size", "11");
-    label.textContent = "max " + max + "/s, depth max " + maxDepth + ", last " + Math.round(series.length / 60 * 10) / 10 + " min";
-    svg.appendChild(label);
+    // The scale as text beside the chart: inside the stretched SVG it would be distorted.
+    $("chart-scale").textContent = "scale: " + max + " jobs/s, queue depth " + maxDepth + "; the last " + Math.round(series.length / 6) / 10 + " min";
   }
 
   function renderOverview(o) {
