@@ -21,7 +21,7 @@ public sealed class DashboardApp : IAsyncDisposable
     /// address), so the loopback rule is checked end to end through Kestrel.</summary>
     public const string PretendRemoteHeader = "X-Test-Pretend-Remote";
 
-    public static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
+    public static readonly TimeSpan Bound = TimeSpan.FromSeconds(60);
 
     private readonly WebApplication _app;
 
@@ -41,15 +41,18 @@ public sealed class DashboardApp : IAsyncDisposable
 
     public Probe Probe { get; }
 
-    public TempestLeasingMemoryQueue Queue => (TempestLeasingMemoryQueue)Engine.Queue;
+    /// <summary>The engine's queue, as the dashboard reads it.</summary>
+    public ITempestQueueInspector Queue => (ITempestQueueInspector)Engine.Queue;
 
-    public static async Task<DashboardApp> StartAsync(Action<TempestDashboardOptions>? configure = null)
+    /// <param name="configure">The dashboard's options.</param>
+    /// <param name="serverQueue">A queue on a server instead of the leasing memory queue.</param>
+    public static async Task<DashboardApp> StartAsync(Action<TempestDashboardOptions>? configure = null, ITempestQueue? serverQueue = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(new Probe());
-        var queue = new TempestLeasingMemoryQueue(TimeProvider.System, new TempestLeasingMemoryQueueOptions { LeaseDuration = TimeSpan.FromSeconds(30) });
+        var queue = serverQueue ?? new TempestLeasingMemoryQueue(TimeProvider.System, new TempestLeasingMemoryQueueOptions { LeaseDuration = TimeSpan.FromSeconds(30) });
         builder.Services.AddTempest<DashTempest>(options =>
         {
             options.Queue = queue;
