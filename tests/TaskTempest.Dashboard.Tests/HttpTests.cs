@@ -1,4 +1,6 @@
 using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 using System.Text.Json;
 using TaskTempest.Queues;
 
@@ -135,5 +137,52 @@ public sealed class HttpTests
         using var overview = JsonDocument.Parse(await http.GetStringAsync(new Uri("/api/overview", UriKind.Relative)));
         Assert.Equal("standalone", overview.RootElement.GetProperty("title").GetString());
         Assert.Contains("<title>", await http.GetStringAsync(new Uri("/", UriKind.Relative)), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_running_job_shows_its_worker_start_and_duration()
+    {
+        await using var app = await DashboardApp.StartAsync();
+        string id = app.Engine.SubmitHold("long").Id;
+        using var http = Client(app);
+        try
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            while (true)
+            {
+                // The sampler sees a lease within a second; the duration then grows from there.
+                using var page = JsonDocument.Parse(await http.GetStringAsync(new Uri("api/jobs?state=Running", UriKind.Relative)));
+                var items = page.RootElement.GetProperty("items");
+                if (items.GetArrayLength() == 1 && items[0].TryGetProperty("runningSince", out _) && items[0].GetProperty("runningSeconds").GetDouble() > 0)
+                {
+                    var job = items[0];
+                    Assert.Equal(id, job.GetProperty("id").GetString());
+                    Assert.Equal("Hold", job.GetProperty("task").GetString());
+                    Assert.Equal(1, job.GetProperty("attempt").GetInt32());
+                    Assert.StartsWith("DashTempest on ", job.GetProperty("worker").GetString(), StringComparison.Ordinal);
+                    break;
+                }
+                Assert.True(clock.Elapsed < DashboardApp.Bound, "the running job never showed with its start");
+                await Task.Delay(50);
+            }
+            using var overview = JsonDocument.Parse(await http.GetStringAsync(new Uri("api/overview", UriKind.Relative)));
+            Assert.Equal(1, overview.RootElement.GetProperty("counts").GetProperty("running").GetInt64());
+        }
+        finally
+        {
+            app.Probe.Gate.TrySetResult();
+        }
+    }
+
+    [Fact]
+    public async Task A_queue_without_an_inspector_is_refused_when_mapped_with_the_reason()
+    {
+        var builder = Microsoft.AspNetCore.Builder.WebApplication.CreateSlimBuilder();
+        builder.Services.AddTempest<DashTempest>(); // the embedded TempestMemoryQueue: no inspector
+        builder.Services.AddTempestDashboard();
+        await using var app = builder.Build();
+        var refused = Assert.Throws<InvalidOperationException>(() => app.MapTempestDashboard("/tempest"));
+        Assert.Contains("ITempestQueueInspector", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("DashTempest: TempestMemoryQueue", refused.Message, StringComparison.Ordinal);
     }
 }

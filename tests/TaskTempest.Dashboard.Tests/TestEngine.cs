@@ -12,6 +12,9 @@ public sealed class Probe
     public volatile bool FailFlaky = true;
     private readonly ConcurrentDictionary<string, TaskCompletionSource<string>> _succeeded = new();
 
+    /// <summary>Opened by the test to let <see cref="Hold"/> jobs end.</summary>
+    public TaskCompletionSource Gate { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     public TaskCompletionSource<string> Succeeded(string label) =>
         _succeeded.GetOrAdd(label, _ => new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously));
 }
@@ -46,4 +49,11 @@ public sealed class Flaky(Probe probe) : TempestTask
         if (probe.FailFlaky) throw new InvalidOperationException("not yet");
         probe.Succeeded(label).TrySetResult(TaskId);
     }
+}
+
+/// <summary>Runs until the test opens the probe's gate: a job to see in the running list.</summary>
+[TempestTask]
+public sealed class Hold(Probe probe) : TempestTask
+{
+    public Task Process(string label) => probe.Gate.Task;
 }
