@@ -91,9 +91,10 @@ internal sealed class DashboardSampler : IDisposable
                 if (counts.Running is not 0) await TrackRunningAsync().ConfigureAwait(false);
                 else _firstSeenRunning.Clear();
             }
-            catch (Exception) when (!_disposed)
+            catch (Exception)
             {
-                // The overview reports the queue's error on its own call; a sample just has no depth.
+                // A queue that fails (or was disposed before the app stopped) costs the sample its depth, nothing more:
+                // the overview reports the queue's error on its own call, and a timer callback must not throw.
             }
             var sample = new SampleDto(_time.GetUtcNow().ToUnixTimeMilliseconds(), newSucceeded, newFailed, waiting, running);
             lock (_samples)
@@ -124,11 +125,8 @@ internal sealed class DashboardSampler : IDisposable
             if (!keys.Contains(key)) _firstSeenRunning.TryRemove(key, out _);
     }
 
-    private volatile bool _disposed;
-
     public void Dispose()
     {
-        _disposed = true;
         _timer.Dispose();
         _listener.Dispose();
     }

@@ -55,7 +55,10 @@ public sealed class TempestDashboardServer : IHostedService, IAsyncDisposable
         var engines = _hostServices?.GetServices<TempestEngine>().ToList() ?? [];
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
-        builder.Logging.ClearProviders(); // the worker's logs stay the worker's
+        // Its own server only: no appsettings.json or ASPNETCORE_* of the worker's (a Kestrel:Endpoints section there
+        // would add listeners beside the one asked for), and the worker's logs stay the worker's.
+        builder.Configuration.Sources.Clear();
+        builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(endpoint));
         builder.Services.AddAntiforgery();
         // The host's engines, so the page names them.
