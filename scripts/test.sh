@@ -36,7 +36,7 @@ if [ ${#wanted[@]} -gt 0 ]; then
       apt-get install -y --no-install-recommends -o DPkg::Lock::Timeout=300 "${wanted[@]}" ||
         { apt-get update && apt-get install -y --no-install-recommends -o DPkg::Lock::Timeout=300 "${wanted[@]}"; }
       rc=$?
-      echo "test.sh: apt-get exited $rc after $(( $(date +%s) - started )) s"
+      echo "apt-get exited $rc after $(( $(date +%s) - started )) s"
       exit $rc
     ) >"$install_log" 2>&1 &
     install_pid=$!
