@@ -2,14 +2,15 @@ using Microsoft.AspNetCore.Http;
 
 namespace TaskTempest.Dashboard;
 
-/// <summary>The page, its script and its style, embedded in this assembly (no CDN, nothing fetched from elsewhere) and read once.</summary>
-internal static class DashboardAssets
+/// <summary>The page, its script and its style, compiled into this assembly (Assets/*.cs: no CDN, nothing fetched from
+/// elsewhere) and encoded once.</summary>
+internal static partial class DashboardAssets
 {
     private static readonly Dictionary<string, (byte[] Bytes, string ContentType)> Assets = new(StringComparer.Ordinal)
     {
-        ["index.html"] = (Read("index.html"), "text/html; charset=utf-8"),
-        ["app.js"] = (Read("app.js"), "text/javascript; charset=utf-8"),
-        ["app.css"] = (Read("app.css"), "text/css; charset=utf-8"),
+        ["index.html"] = (System.Text.Encoding.UTF8.GetBytes(IndexHtml), "text/html; charset=utf-8"),
+        ["app.js"] = (System.Text.Encoding.UTF8.GetBytes(AppJs), "text/javascript; charset=utf-8"),
+        ["app.css"] = (System.Text.Encoding.UTF8.GetBytes(AppCss), "text/css; charset=utf-8"),
     };
 
     // A strict policy: the page runs its own script only, so even a value that reached the DOM as markup could not run.
@@ -20,16 +21,6 @@ internal static class DashboardAssets
     {
         var (bytes, contentType) = Assets[name];
         return new AssetResult(bytes, contentType);
-    }
-
-    private static byte[] Read(string name)
-    {
-        // A manifest resource of this assembly, by its fixed name: no type is looked up.
-        using var stream = typeof(DashboardAssets).Assembly.GetManifestResourceStream("TaskTempest.Dashboard.Assets." + name)
-            ?? throw new InvalidOperationException("The dashboard's asset " + name + " is not embedded.");
-        using var copy = new MemoryStream();
-        stream.CopyTo(copy);
-        return copy.ToArray();
     }
 
     private sealed class AssetResult(byte[] bytes, string contentType) : IResult

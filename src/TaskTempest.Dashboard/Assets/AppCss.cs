@@ -1,3 +1,10 @@
+namespace TaskTempest.Dashboard;
+
+// Its style (app.css), kept as a C# constant rather than a manifest resource: reading a resource goes through the
+// assembly's reflection API, and the package has none. Edit it here; it is served as it stands.
+internal static partial class DashboardAssets
+{
+    private const string AppCss = """
 :root { --bg:#0f1720; --panel:#17212d; --text:#e6edf3; --muted:#8b9bb0; --ok:#3fb950; --bad:#f85149; --accent:#58a6ff; --line:#263445; }
 * { box-sizing: border-box; }
 body { margin:0; font:14px/1.4 system-ui, sans-serif; background:var(--bg); color:var(--text); }
@@ -27,3 +34,5 @@ td.mono, .mono { font-family:ui-monospace, monospace; font-size:12px; word-break
 dl { display:grid; grid-template-columns:max-content 1fr; gap:4px 12px; }
 dt { color:var(--muted); }
 input { background:var(--panel); color:var(--text); border:1px solid var(--line); padding:4px 8px; width:260px; }
+""";
+}

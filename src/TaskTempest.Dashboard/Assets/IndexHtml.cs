@@ -1,3 +1,10 @@
+namespace TaskTempest.Dashboard;
+
+// The page (index.html), kept as a C# constant rather than a manifest resource: reading a resource goes through the
+// assembly's reflection API, and the package has none. Edit it here; it is served as it stands.
+internal static partial class DashboardAssets
+{
+    private const string IndexHtml = """
 <!DOCTYPE html>
 <html lang="en">
 <head>
@@ -71,3 +78,5 @@
 </main>
 </body>
 </html>
+""";
+}

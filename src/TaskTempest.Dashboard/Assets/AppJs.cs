@@ -1,3 +1,10 @@
+namespace TaskTempest.Dashboard;
+
+// Its script (app.js), kept as a C# constant rather than a manifest resource: reading a resource goes through the
+// assembly's reflection API, and the package has none. Edit it here; it is served as it stands.
+internal static partial class DashboardAssets
+{
+    private const string AppJs = """
 // The TaskTempest dashboard. Plain JS, no build step. Every value from the server goes into the page through
 // textContent (or an SVG attribute set to a number), never innerHTML: a job's data is shown as text, never run as markup.
 "use strict";
@@ -198,3 +205,5 @@
   refresh();
   setInterval(refresh, 1000); // live: one poll a second
 })();
+""";
+}
