@@ -1,31 +1,67 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on a fresh Debian 12 machine that has the .NET SDK (10.0.100 or later).
 # It installs and starts whatever the tests need: today a C toolchain and zlib's headers for the
-# NativeAOT publish test, and a throwaway PostgreSQL and Redis for the server queues' tests
+# NativeAOT publish test, Chromium for the dashboard's browser tests, and a throwaway PostgreSQL and Redis for the server queues' tests
 # (scripts/ci-services.sh, which installs redis-server from Debian's packages when it is missing).
 # Prints the test runners' output, then one line: "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-# NativeAOT links with clang (or gcc) and needs zlib's headers: install what is missing, or say which
-# packages to install when this is not root.
+# NativeAOT links with clang (or gcc) and needs zlib's headers; the dashboard's browser tests need Chromium
+# (Debian's package, driven headless over the DevTools protocol; no browser download). What is missing is
+# installed IN THE BACKGROUND, one apt-get for all of it (apt takes one lock), logged to a file, so that it
+# overlaps the servers' start; the script waits for it before 'dotnet test'. Not root: it says what to install.
 missing=()
 command -v clang >/dev/null 2>&1 || command -v gcc >/dev/null 2>&1 || missing+=(clang)
 [ -e /usr/include/zlib.h ] || missing+=(zlib1g-dev)
 [ -e /usr/include/stdlib.h ] || missing+=(libc6-dev)
-if [ ${#missing[@]} -gt 0 ]; then
+export TASKTEMPEST_CHROMIUM=/usr/bin/chromium
+wanted=("${missing[@]}")
+[ -x "$TASKTEMPEST_CHROMIUM" ] || wanted+=(chromium)
+# ci-services.sh installs redis-server with its own apt-get, which would meet this one's lock: when it is missing
+# it joins this install, and the servers start after it (the overlap is lost only on a machine without Redis).
+redis_missing=0
+if ! command -v redis-server >/dev/null 2>&1 && ! bash scripts/ci-services.sh status >/dev/null 2>&1; then
+  redis_missing=1
+  [ ${#wanted[@]} -gt 0 ] && wanted+=(redis-server)
+fi
+install_pid=""
+install_log=$(mktemp --suffix=.apt.log)
+if [ ${#wanted[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "test.sh: installing ${missing[*]} for the NativeAOT test"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null 2>&1 ||
-      { apt-get update >/dev/null && apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null; } ||
-      { echo "test.sh: could not install ${missing[*]} with apt-get"; echo "0 passed, 1 failed"; exit 1; }
-  else
+    echo "test.sh: installing ${wanted[*]} in the background (log: $install_log)"
+    (
+      export DEBIAN_FRONTEND=noninteractive
+      started=$(date +%s)
+      apt-get install -y --no-install-recommends -o DPkg::Lock::Timeout=300 "${wanted[@]}" ||
+        { apt-get update && apt-get install -y --no-install-recommends -o DPkg::Lock::Timeout=300 "${wanted[@]}"; }
+      rc=$?
+      echo "apt-get exited $rc after $(( $(date +%s) - started )) s"
+      exit $rc
+    ) >"$install_log" 2>&1 &
+    install_pid=$!
+  elif [ ${#missing[@]} -gt 0 ]; then
     echo "test.sh: the NativeAOT test needs ${missing[*]}: run 'sudo apt-get install ${missing[*]}' and try again"
     echo "0 passed, 1 failed"
     exit 1
+  else
+    echo "test.sh: the dashboard's browser tests need Chromium: run 'sudo apt-get install chromium'; they fail without it"
   fi
 fi
+
+wait_for_install() {
+  [ -n "$install_pid" ] || return 0
+  wait "$install_pid"
+  install_status=$?
+  install_pid=""
+  echo "test.sh: $(tail -n 1 "$install_log")"
+  if [ "$install_status" -ne 0 ]; then
+    echo "test.sh: could not install ${wanted[*]} with apt-get:"
+    tail -n 20 "$install_log" | sed 's/^/  /'
+    if [ ${#missing[@]} -gt 0 ]; then echo "0 passed, 1 failed"; exit 1; fi
+  fi
+}
+[ "$redis_missing" -eq 1 ] && wait_for_install
 
 # The server tests use the suite's own PostgreSQL on 127.0.0.1:5440 and Redis on 127.0.0.1:6390, stopped on
 # exit. Servers that were already up (a developer's 'ci-services.sh start') are used and left running. If the
@@ -45,6 +81,11 @@ else
     printf '%s\n' "$services_out" | sed 's/^/  /'
   fi
 fi
+
+# The background install (above) must be done before the tests: the toolchain for the NativeAOT publish, Chromium
+# for the dashboard's browser tests (which fail, never skip, without it).
+wait_for_install
+rm -f "$install_log"
 
 log=$(mktemp)
 # A test that hangs is named and its process dumped, instead of eating the CI budget.

@@ -58,6 +58,8 @@ public static class TempestServiceCollectionExtensions
         services.AddSingleton(created);
         // Factories throughout: nothing here is activated by reflection.
         services.AddSingleton(provider => created.CreateEngine(provider));
+        // Also as its base type, so that code that serves every engine (the dashboard) finds them all without knowing their types.
+        services.AddSingleton<TempestEngine>(provider => provider.GetRequiredService<TEngine>());
         services.AddSingleton(provider => new TempestHostedService<TEngine>(
             provider.GetRequiredService<TEngine>(),
             provider.GetService<IOptions<HostOptions>>()?.Value.ShutdownTimeout ?? new HostOptions().ShutdownTimeout,

@@ -11,7 +11,7 @@ namespace TaskTempest.Tests;
 /// worker-service way, TaskTempest.Hosting: a generic host, AddTempest, a health check, the host's console logging), one
 /// through PostgreSQL (the suite's server, TASKTEMPEST_POSTGRES, a schema of its own) and one through Redis
 /// (TASKTEMPEST_REDIS, a queue name of its own, after the server check), both log files of the two engines that run on
-/// their own, a clean exit on SIGINT. The only NativeAOT publish in the suite (one takes about a minute here).
+/// their own, the standalone dashboard's JSON on loopback, a clean exit on SIGINT. The only NativeAOT publish in the suite (one takes about a minute here).
 /// </summary>
 [Collection(PublishingCollection.Name)]
 public sealed partial class AotPublishTests(ITestOutputHelper output)
@@ -79,6 +79,18 @@ public sealed partial class AotPublishTests(ITestOutputHelper output)
             catch (InvalidOperationException early) when (process.HasExited)
             {
                 throw new InvalidOperationException($"{early.Message}:\n{string.Join('\n', StdoutLines())}{await stderr}", early);
+            }
+            // The standalone dashboard (TaskTempest.Dashboard, its own Kestrel on loopback) answers its JSON endpoints from
+            // the native binary: the request delegates and the JSON are source-generated.
+            string dashboard = Assert.Single(StdoutLines().Select(l => DashboardLine().Match(l)), m => m.Success).Groups["url"].Value;
+            using (var http = new HttpClient { BaseAddress = new Uri(dashboard), Timeout = TimeSpan.FromSeconds(30) })
+            {
+                string overview = await http.GetStringAsync(new Uri("/api/overview", UriKind.Relative));
+                output.WriteLine("dashboard overview: " + overview);
+                Assert.Contains("\"title\":\"AotCanary (PostgreSQL)\"", overview, StringComparison.Ordinal);
+                Assert.Contains("\"counts\":{", overview, StringComparison.Ordinal);
+                Assert.Contains("\"engine\":\"CanaryTempest\"", overview, StringComparison.Ordinal); // the PostgreSQL engine's heartbeat
+                Assert.StartsWith("[", await http.GetStringAsync(new Uri("/api/schedules", UriKind.Relative)), StringComparison.Ordinal);
             }
             ChildProcess.Interrupt(process.Id);
             await process.WaitForExitAsync().WaitAsync(Bound); // also waits for the redirected output's end
@@ -151,6 +163,9 @@ public sealed partial class AotPublishTests(ITestOutputHelper output)
             await changed.WaitAsync(TimeSpan.FromSeconds(1));
         }
     }
+
+    [GeneratedRegex(@"^dashboard: (?<url>http://127\.0\.0\.1:[0-9]+)$")]
+    private static partial Regex DashboardLine();
 
     [GeneratedRegex(@"\b(IL[23]\d{3})\b")]
     private static partial Regex TrimOrAotWarning();
