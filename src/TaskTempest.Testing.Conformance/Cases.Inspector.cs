@@ -109,6 +109,17 @@ public abstract partial class TempestQueueConformance
         Assert.Null(await inspector.GetAsync("cj-no-such-job"));
 
         if (queue is not IAcknowledgingTempestQueue) return; // it forgets what it hands out
+        if (await KnowsRunningAsync(inspector))
+        {
+            await AssertRunningJobShownAsync(queue, inspector);
+        }
+    }
+
+    // A queue that hands jobs out without leases may say it cannot know which run (a null count): the embedded queue.
+    private static async Task<bool> KnowsRunningAsync(ITempestQueueInspector inspector) => (await inspector.GetCountsAsync()).Running is not null;
+
+    private async Task AssertRunningJobShownAsync(ITempestQueue queue, ITempestQueueInspector inspector)
+    {
         var worker = NewWorker();
         var delivery = await TakeOneAsync(queue, worker);
         var info = await inspector.GetAsync(delivery.Id!);
@@ -361,7 +372,7 @@ public abstract partial class TempestQueueConformance
         await queue.EnqueueAsync(NewJob(3));
         var running = await TakeOneAsync(queue);
         Assert.False(await inspector.DeleteAsync(running.Id!), "deleting a running job returned true");
-        Assert.Equal(TempestJobState.Running, (await inspector.GetAsync(running.Id!))?.State);
+        if (await KnowsRunningAsync(inspector)) Assert.Equal(TempestJobState.Running, (await inspector.GetAsync(running.Id!))?.State);
         await RecordAcceptedAsync(queue, Completed(running));
 
         var dead1 = await MakeDeadLetterAsync(queue, 4, "conformance: dead");

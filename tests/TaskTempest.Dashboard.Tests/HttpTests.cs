@@ -178,11 +178,21 @@ public sealed class HttpTests
     public async Task A_queue_without_an_inspector_is_refused_when_mapped_with_the_reason()
     {
         var builder = Microsoft.AspNetCore.Builder.WebApplication.CreateSlimBuilder();
-        builder.Services.AddTempest<DashTempest>(); // the embedded TempestMemoryQueue: no inspector
+        builder.Services.AddTempest<DashTempest>(o => o.Queue = new UninspectedQueue());
         builder.Services.AddTempestDashboard();
         await using var app = builder.Build();
         var refused = Assert.Throws<InvalidOperationException>(() => app.MapTempestDashboard("/tempest"));
         Assert.Contains("ITempestQueueInspector", refused.Message, StringComparison.Ordinal);
-        Assert.Contains("DashTempest: TempestMemoryQueue", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("DashTempest: UninspectedQueue", refused.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>A queue with the contract's minimum, and so no inspector (every queue the packages ship has one).</summary>
+    private sealed class UninspectedQueue : TaskTempest.Queues.ITempestQueue
+    {
+        private readonly TaskTempest.Queues.TempestMemoryQueue _inner = new();
+
+        public ValueTask EnqueueAsync(TempestMessage message, CancellationToken cancellationToken = default) => _inner.EnqueueAsync(message, cancellationToken);
+
+        public ValueTask<TempestMessage?> DequeueAsync(CancellationToken cancellationToken) => _inner.DequeueAsync(cancellationToken);
     }
 }

@@ -10,7 +10,7 @@ namespace TaskTempest.Queues;
 /// <see cref="TimeProvider"/>, is held until then). Dead letters stay inspectable in <see cref="DeadLetters"/>.
 /// Messages live only as long as the process.
 /// </summary>
-public sealed class TempestMemoryQueue : IAcknowledgingTempestQueue, ICountingTempestQueue, ITempestScheduleStore
+public sealed partial class TempestMemoryQueue : IAcknowledgingTempestQueue, ICountingTempestQueue, ITempestScheduleStore, ITempestQueueInspector
 {
     // A lock-free queue, and waiters kept aside: a writer reads the waiter count without a lock and
     // takes the lock only when someone waits, so a busy queue costs one lock-free enqueue and one
@@ -38,7 +38,12 @@ public sealed class TempestMemoryQueue : IAcknowledgingTempestQueue, ICountingTe
     private readonly Lock _schedulesLock = new();
     private readonly SortedDictionary<string, TempestScheduleInfo> _schedules = new(StringComparer.Ordinal);
 
-    private readonly ConcurrentQueue<TempestDeadLetter> _deadLetters = new();
+    // Dead letters, oldest first, and the recent failed runs, newest last (capped), each under its lock: rare, and the
+    // inspector removes from them by id.
+    private readonly Lock _deadLock = new();
+    private readonly List<TempestDeadLetter> _deadLetters = [];
+    private readonly Lock _failuresLock = new();
+    private readonly Queue<TempestFailureRecord> _failures = new();
     private readonly TimeProvider _timeProvider;
 
     // Messages held for a run-at (scheduled and retrying), earliest first, ties in enqueue order; under _delayedLock.
@@ -67,7 +72,7 @@ public sealed class TempestMemoryQueue : IAcknowledgingTempestQueue, ICountingTe
     {
         get
         {
-            int count = _messages.Count;
+            int count = Math.Max(0, _messages.Count - Volatile.Read(ref _cancelledCount));
             if (Volatile.Read(ref _defaultSortedCount) == 0 && _sorted.Count == 0) return count;
             lock (_sortedLock) foreach (var sorted in _sorted.Values) count += sorted.Count;
             return count;
@@ -88,7 +93,13 @@ public sealed class TempestMemoryQueue : IAcknowledgingTempestQueue, ICountingTe
     public ValueTask<long> CountAsync(CancellationToken cancellationToken = default) => new(Count);
 
     /// <summary>The messages that could not run, oldest first, with the reason.</summary>
-    public IReadOnlyCollection<TempestDeadLetter> DeadLetters => _deadLetters;
+    public IReadOnlyCollection<TempestDeadLetter> DeadLetters
+    {
+        get
+        {
+            lock (_deadLock) return [.. _deadLetters];
+        }
+    }
 
     /// <summary>Adds wire-format text as another program would (e.g. <c>[null,"Adder",2,5]</c>).</summary>
     public void EnqueueRaw(string json) => Write(new RawTempestMessage(json));
@@ -98,7 +109,7 @@ public sealed class TempestMemoryQueue : IAcknowledgingTempestQueue, ICountingTe
     public TempestQueueFeatures Features =>
         TempestQueueFeatures.Acknowledgements | TempestQueueFeatures.Batches | TempestQueueFeatures.Counting
         | TempestQueueFeatures.Delays | TempestQueueFeatures.FifoForOneConsumer | TempestQueueFeatures.UniqueKeys
-        | TempestQueueFeatures.NamedQueues | TempestQueueFeatures.Schedules;
+        | TempestQueueFeatures.NamedQueues | TempestQueueFeatures.Schedules | TempestQueueFeatures.Inspection;
 
     /// <inheritdoc/>
     /// <remarks>A message whose run-at is in the future is held until then; one without a run-at, or whose run-at
@@ -168,6 +179,17 @@ public sealed class TempestMemoryQueue : IAcknowledgingTempestQueue, ICountingTe
     /// <summary>Takes the next message of the default queue if one is waiting, without blocking (the engine's thread
     /// workers' fast path).</summary>
     internal bool TryDequeue([NotNullWhen(true)] out TempestMessage? message)
+    {
+        while (TryDequeueOne(out message))
+        {
+            // One plain read per message: nonzero only while the inspector has cancelled a message of the lock-free lane.
+            if (Volatile.Read(ref _cancelledCount) == 0 || !DropIfCancelled(message)) return true;
+        }
+        return false;
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private bool TryDequeueOne([NotNullWhen(true)] out TempestMessage? message)
     {
         if (Volatile.Read(ref _defaultSortedCount) != 0) return TryDequeueDefaultSorted(out message);
         if (!_messages.TryDequeue(out message)) return false;
@@ -358,12 +380,15 @@ public sealed class TempestMemoryQueue : IAcknowledgingTempestQueue, ICountingTe
             var outcome = outcomes[i];
             switch (outcome.Kind)
             {
-                case TempestOutcomeKind.Completed: AcknowledgeAsync(outcome.Message, cancellationToken); break;
-                case TempestOutcomeKind.Retry: RetryWhenDue(outcome.Message, outcome.Error, outcome.RunAt); break;
+                case TempestOutcomeKind.Completed:
+                    if (outcome.Status is TempestTaskStatus.Failure or TempestTaskStatus.Timeout) RecordFailure(outcome.Message, outcome.Error, outcome.Status);
+                    AcknowledgeAsync(outcome.Message, cancellationToken);
+                    break;
+                case TempestOutcomeKind.Retry: RetryWhenDue(outcome.Message, outcome.Error, outcome.RunAt, outcome.Status); break;
                 case TempestOutcomeKind.Returned: Write(outcome.Message); break;
                 case TempestOutcomeKind.ReturnedUnstarted: Requeue(outcome.Message); break;
                 case TempestOutcomeKind.DeadLettered when outcome.Status is TempestTaskStatus.Failure or TempestTaskStatus.Timeout:
-                    DeadLetterFailed(outcome.Message, outcome.Error, outcome.Reason ?? "dead-lettered");
+                    DeadLetterFailed(outcome.Message, outcome.Error, outcome.Reason ?? "dead-lettered", outcome.Status);
                     break;
                 case TempestOutcomeKind.DeadLettered: AddDeadLetter(outcome.Message, outcome.Reason ?? "dead-lettered"); break;
             }
@@ -388,7 +413,8 @@ public sealed class TempestMemoryQueue : IAcknowledgingTempestQueue, ICountingTe
     internal void AddDeadLetter(TempestMessage message, string reason)
     {
         if (message.Envelope is { UniqueKey: not null }) Ended(message);
-        _deadLetters.Enqueue(new TempestDeadLetter(message, reason, _timeProvider.GetUtcNow()));
+        var dead = new TempestDeadLetter(message, reason, _timeProvider.GetUtcNow());
+        lock (_deadLock) _deadLetters.Add(dead);
     }
 
     // ---------------------------------------------------------------- unique keys
@@ -466,24 +492,26 @@ public sealed class TempestMemoryQueue : IAcknowledgingTempestQueue, ICountingTe
     /// failure, keeps <paramref name="error"/>, and holds the message until then (ready at once if it has passed).</summary>
     internal void Retry(TempestMessage message, TempestError? error, DateTimeOffset runAt) => RetryWhenDue(message, error, runAt);
 
-    private void RetryWhenDue(TempestMessage message, TempestError? error, DateTimeOffset? runAt)
+    private void RetryWhenDue(TempestMessage message, TempestError? error, DateTimeOffset? runAt, TempestTaskStatus? status = null)
     {
         ArgumentNullException.ThrowIfNull(message);
         var envelope = message.Envelope ??= new TempestEnvelope();
         envelope.Failures++;
         envelope.LastError = error;
         envelope.RunAt = runAt;
+        RecordFailure(message, error, status);
         WriteWhenDue(message, runAt);
     }
 
     /// <summary>A started run failed (or timed out) and may not run again: counts the failure, keeps
     /// <paramref name="error"/> (the last one, when null) and dead-letters the message with <paramref name="reason"/>.</summary>
-    internal void DeadLetterFailed(TempestMessage message, TempestError? error, string reason)
+    internal void DeadLetterFailed(TempestMessage message, TempestError? error, string reason, TempestTaskStatus? status = null)
     {
         ArgumentNullException.ThrowIfNull(message);
         var envelope = message.Envelope ??= new TempestEnvelope();
         envelope.Failures++;
         if (error is not null) envelope.LastError = error;
+        RecordFailure(message, envelope.LastError, status);
         AddDeadLetter(message, reason);
     }
 
