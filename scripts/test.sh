@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 # NativeAOT links with clang (or gcc) and needs zlib's headers; the dashboard's browser tests need Chromium
 # (Debian's package, driven headless over the DevTools protocol; no browser download). What is missing is
 # installed IN THE BACKGROUND, one apt-get for all of it (apt takes one lock), logged to a file, so that it
-# overlaps the servers' start; the script waits for it before 'dotnet test'. Not root: it says what to install.
+# overlaps the servers' start and the build; the script waits for it before 'dotnet test'. Not root: it says what to install.
 missing=()
 command -v clang >/dev/null 2>&1 || command -v gcc >/dev/null 2>&1 || missing+=(clang)
 [ -e /usr/include/zlib.h ] || missing+=(zlib1g-dev)
@@ -82,15 +82,19 @@ else
   fi
 fi
 
-# The background install (above) must be done before the tests: the toolchain for the NativeAOT publish, Chromium
-# for the dashboard's browser tests (which fail, never skip, without it).
+log=$(mktemp)
+# The build runs while the background install (above) goes on; the install must be done before the tests: the
+# toolchain for the NativeAOT publish, Chromium for the dashboard's browser tests (which fail, never skip, without it).
+# A failed build prints no test summary, and the tests then run nothing: it counts as a failure below.
+dotnet build TaskTempest.sln -c Debug --nologo 2>&1 | tee "$log"
+build_status=${PIPESTATUS[0]}
 wait_for_install
 rm -f "$install_log"
 
-log=$(mktemp)
 # A test that hangs is named and its process dumped, instead of eating the CI budget.
-dotnet test TaskTempest.sln -c Debug --nologo --blame-hang-timeout 10m 2>&1 | tee "$log"
+dotnet test TaskTempest.sln -c Debug --nologo --no-build --blame-hang-timeout 10m 2>&1 | tee -a "$log"
 status=${PIPESTATUS[0]}
+[ "$build_status" -ne 0 ] && status=$build_status
 
 # dotnet test prints one summary per test assembly, e.g.
 #   Passed!  - Failed:     0, Passed:    29, Skipped:     0, Total:    29, Duration: 19 s - TaskTempest.Tests.dll (net10.0)
