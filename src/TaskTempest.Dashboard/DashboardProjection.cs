@@ -61,7 +61,7 @@ internal static class DashboardProjection
         {
             using var document = JsonDocument.Parse(message);
             var root = document.RootElement;
-            if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("m", out var bare)) root = bare;
+            if (root.ValueKind == JsonValueKind.Object) root = MessageArrayOf(root);
             if (root.ValueKind == JsonValueKind.Array)
             {
                 int index = 0;
@@ -80,6 +80,16 @@ internal static class DashboardProjection
             arguments.Add(new ArgumentDto("unreadable", message.Length, null));
         }
         return new PayloadDto(message.Length, showPayloads ? message : null, arguments);
+    }
+
+    /// <summary>An envelope object's message array, its <c>m</c> field (the object itself when it has none).</summary>
+    private static JsonElement MessageArrayOf(JsonElement envelope)
+    {
+        foreach (var field in envelope.EnumerateObject())
+        {
+            if (field.NameEquals("m")) return field.Value;
+        }
+        return envelope;
     }
 
     private static string Kind(JsonValueKind kind) => kind switch
