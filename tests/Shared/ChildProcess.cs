@@ -35,6 +35,19 @@ internal static partial class ChildProcess
     }
 
     /// <summary>
+    /// <see cref="RunAsync"/> for a dotnet command that restores, run once more when NuGet's restore failed without saying
+    /// why (MSB4181, "RestoreTask returned false but did not log an error"): a transient failure seen in the suite while
+    /// other builds restored at the same moment. Any other failure is returned as it is.
+    /// </summary>
+    public static async Task<(int ExitCode, string Output)> RunRestoringAsync(string file, string[] arguments, string workingDirectory, TimeSpan? bound = null)
+    {
+        var first = await RunAsync(file, arguments, workingDirectory, bound);
+        if (first.ExitCode == 0 || !first.Output.Contains("error MSB4181", StringComparison.Ordinal)) return first;
+        var second = await RunAsync(file, arguments, workingDirectory, bound);
+        return (second.ExitCode, "(the first attempt's restore failed with MSB4181; run again)\n" + first.Output + second.Output);
+    }
+
+    /// <summary>
     /// Starts <paramref name="file"/> as a terminal would start it, with SIGINT at its default, its standard output and
     /// error redirected: a test run that a shell started in the background inherits SIGINT as ignored, and an ignored
     /// signal stays ignored across exec, so the program would never see the interrupt. <c>env --default-signal</c>

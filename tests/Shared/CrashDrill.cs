@@ -234,6 +234,13 @@ internal static class CrashDrill
                 if (kills.Count < settings.KillAt.Count && distinct >= settings.KillAt[kills.Count] && (victim == 0 ? heldByA : heldByB) > 0)
                 {
                     var dying = running[victim];
+                    // Asked again just before the kill: on a fast queue near the end, the poll's leases may have ended
+                    // meanwhile, and a kill of a worker that holds nothing tests no recovery.
+                    if ((await store.HeldAsync(dying.ProcessId, token)).Held.Length == 0)
+                    {
+                        await Task.Delay(settings.PollInterval, token);
+                        continue;
+                    }
                     var sinceKill = Stopwatch.StartNew();
                     dying.Kill();
                     int exitCode = await dying.WaitForExitAsync(token);

@@ -28,7 +28,7 @@ public sealed class PackageTests(ITestOutputHelper output)
         string work = Directory.CreateTempSubdirectory("tasktempest-package-").FullName;
         // A version of its own, so no package cache can hand back an older build of this one.
         string version = "0.1.0-test." + Guid.NewGuid().ToString("N")[..12];
-        var pack = await ChildProcess.RunAsync(RepositoryPaths.DotnetHost,
+        var pack = await ChildProcess.RunRestoringAsync(RepositoryPaths.DotnetHost,
             ["pack", Path.Combine(RepositoryPaths.Root, "src", "TaskTempest", "TaskTempest.csproj"), "-c", "Release",
              "-o", Path.Combine(work, "feed"), $"-p:Version={version}", "--artifacts-path", Path.Combine(work, "artifacts"),
              "-nodeReuse:false", "--disable-build-servers"],

@@ -31,7 +31,7 @@ public sealed class TemplateTests(ITestOutputHelper output)
         string feed = Path.Combine(work, "feed");
 
         var step = Stopwatch.StartNew();
-        var pack = await ChildProcess.RunAsync(RepositoryPaths.DotnetHost,
+        var pack = await ChildProcess.RunRestoringAsync(RepositoryPaths.DotnetHost,
             ["pack", Path.Combine(RepositoryPaths.Root, "src", "Packages.proj"), "-c", "Release", "-o", feed, $"-p:Version={version}",
              "--artifacts-path", Path.Combine(work, "artifacts"), "-nodeReuse:false", "--disable-build-servers"],
             RepositoryPaths.Root, TimeSpan.FromMinutes(10));
